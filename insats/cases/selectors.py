@@ -1,0 +1,52 @@
+"""Read queries for cases; every one starts from the access policy's visible set."""
+
+import re
+
+from django.db.models import Count, Q, QuerySet
+
+from insats.access import policy
+
+from .models import Case
+
+_CASE_NUMBER = re.compile(r"^(?:[A-Za-z]+-)?(\d{4})-(\d{1,6})$")
+
+
+def search_q(user, text: str) -> Q:
+    """Match alias or case number; names and identity numbers only where the user may see them.
+
+    A user who sees a case only de-identified must not find it by the person's name: that
+    would reveal who the alias is.
+    """
+    text = text.strip()
+    q = Q(alias__icontains=text)
+    number = _CASE_NUMBER.match(text)
+    if number:
+        q |= Q(year=int(number[1]), sequence=int(number[2]))
+    digits = re.sub(r"[-+\s]", "", text)
+    if digits.isdigit() and len(digits) in (10, 12):
+        identity = Q(person__identity_number__endswith=digits)
+    elif not any(ch.isdigit() for ch in text):
+        identity = Q()
+        for term in text.split():
+            identity &= Q(person__first_name__icontains=term) | Q(person__last_name__icontains=term)
+    else:
+        return q
+    return q | (identity & Q(person__isnull=False) & policy.identity_visible_q(user))
+
+
+def case_list(
+    user, *, q: str = "", state: str = "", coordinator=None, sort: tuple[str, ...] = ()
+) -> QuerySet[Case]:
+    cases = policy.cases_visible_to(user).select_related("person", "coordinator", "unit")
+    if q:
+        cases = cases.filter(search_q(user, q))
+    if state:
+        cases = cases.filter(state=state)
+    if coordinator is not None:
+        cases = cases.filter(coordinator=coordinator)
+    return cases.order_by(*(sort or ("-year", "-sequence")))
+
+
+def state_counts(user) -> dict[str, int]:
+    rows = policy.cases_visible_to(user).values("state").annotate(n=Count("pk"))
+    return {row["state"]: row["n"] for row in rows}

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.case_list, name="case_list"),
+    path("ny/", views.case_create, name="case_create"),
+    path("<int:pk>/", views.case_detail, name="case_detail"),
+    path("<int:pk>/personal/", views.case_assign, name="case_assign"),
+    path("<int:pk>/identifiera/", views.case_identify, name="case_identify"),
+    path(
+        "<int:pk>/identifiera/befintlig/",
+        views.case_identify_existing,
+        name="case_identify_existing",
+    ),
+    path("<int:pk>/steg/<slug:to_state>/", views.case_transition, name="case_transition"),
+]

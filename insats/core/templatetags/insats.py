@@ -1,0 +1,16 @@
+"""Small template helpers shared by every page."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.inclusion_tag("includes/error_summary.html")
+def error_summary(*forms):
+    return {"forms_with_errors": [f for f in forms if f is not None and f.errors]}
+
+
+@register.filter
+def member_of(value, collection) -> bool:
+    """`{% if case.unit_id|member_of:identity_units %}` — plain set membership."""
+    return value in collection

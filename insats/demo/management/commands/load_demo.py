@@ -1,0 +1,347 @@
+"""Load fictional demo data: one municipality, two units, every role, cases in every state.
+
+Idempotent: running it again leaves existing demo data alone and prints the logins. Every
+name, number and address is made up; identity numbers are generated with a valid check digit
+for birth dates and serials chosen here, never copied from anywhere.
+"""
+
+import random
+from datetime import date, timedelta
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from insats.cases import services as case_services
+from insats.cases.lifecycle import State
+from insats.cases.models import Case, Source
+from insats.organisations.models import DischargeReason, Membership, Organisation, Role, Unit, User
+from insats.organisations.services import unit_create
+from insats.people.models import Guardian, Person
+from insats.people.personnummer import luhn_check_digit
+
+DEMO_PASSWORD = "demo-insats-2026"  # noqa: S105 - fictional demo logins only
+MUNICIPALITY = "Exempelstads kommun"
+
+FIRST_NAMES = [
+    "Alva",
+    "Elis",
+    "Noah",
+    "Saga",
+    "Liam",
+    "Wilma",
+    "Hugo",
+    "Ines",
+    "Otto",
+    "Tuva",
+    "Milo",
+    "Nora",
+    "Adam",
+    "Ebba",
+    "Leon",
+    "Vera",
+    "Sam",
+    "Lova",
+    "Isak",
+    "Alma",
+    "Theo",
+    "Stella",
+    "Kian",
+    "Maja",
+    "Omar",
+    "Juni",
+    "Elvin",
+    "Selma",
+    "Amir",
+    "Tilde",
+]
+LAST_NAMES = [
+    "Ekvall",
+    "Lindmark",
+    "Sandelius",
+    "Bergvik",
+    "Holmqvist",
+    "Strandberg",
+    "Rydén",
+    "Norrby",
+    "Åkesson",
+    "Fjällström",
+    "Granlund",
+    "Wikström",
+    "Dahlgren",
+    "Tallberg",
+]
+STREETS = ["Påhittegatan", "Exempelvägen", "Lindallén", "Björkstigen", "Fiktivgränd"]
+
+# (username, first, last, unit index, organisation kind, role, may_decide, function)
+USERS = [
+    ("lots", "Lina", "Lotsberg", 0, "social_services", Role.COORDINATOR, False, "Lots"),
+    ("lots2", "Karim", "Samordnarsson", 0, "social_services", Role.COORDINATOR, False, "Lots"),
+    ("utredare", "Ulla", "Utredh", 0, "social_services", Role.INVESTIGATOR, False, "Utredare"),
+    ("chef", "Cecilia", "Chefsdotter", 0, "social_services", Role.SUPERVISOR, True, "Enhetschef"),
+    (
+        "arbetsledare",
+        "Arvid",
+        "Ledare",
+        0,
+        "social_services",
+        Role.SUPERVISOR,
+        False,
+        "Arbetsledare",
+    ),
+    ("polis", "Petra", "Polhem", 0, "police", Role.PARTNER, False, "Kommunpolis"),
+    ("skola", "Sven", "Skolander", 0, "school", Role.PARTNER, False, "Mentor"),
+    ("ledning", "Lars", "Ledningsson", 0, "social_services", Role.LEADERSHIP, False, "Socialchef"),
+    (
+        "analytiker",
+        "Anna",
+        "Statistiksson",
+        0,
+        "social_services",
+        Role.ANALYST,
+        False,
+        "Statistikutredare",
+    ),
+    (
+        "admin",
+        "Adam",
+        "Administratör",
+        0,
+        "social_services",
+        Role.ADMINISTRATOR,
+        False,
+        "Systemförvaltare",
+    ),
+    ("sodra.lots", "Sara", "Söderlots", 1, "social_services", Role.COORDINATOR, False, "Lots"),
+    (
+        "sodra.utredare",
+        "Sixten",
+        "Södersson",
+        1,
+        "social_services",
+        Role.INVESTIGATOR,
+        False,
+        "Utredare",
+    ),
+    ("sodra.chef", "Siv", "Söderchef", 1, "social_services", Role.SUPERVISOR, True, "Enhetschef"),
+]
+
+# How many demo cases end in each state, per unit (first unit, second unit).
+STATE_PLAN = {
+    State.INTAKE: (4, 1),
+    State.INVESTIGATION: (4, 1),
+    State.DECISION: (3, 1),
+    State.ASSIGNMENT: (2, 1),
+    State.IMPLEMENTATION: (4, 1),
+    State.FOLLOW_UP: (3, 0),
+    State.DISCHARGED: (2, 1),
+    State.DECLINED: (1, 0),
+    State.WITHDRAWN: (1, 0),
+}
+
+# The moves that lead to each state from intake.
+PATHS = {
+    State.INTAKE: [],
+    State.INVESTIGATION: [State.INVESTIGATION],
+    State.DECISION: [State.INVESTIGATION, State.DECISION],
+    State.ASSIGNMENT: [State.INVESTIGATION, State.DECISION, State.ASSIGNMENT],
+    State.IMPLEMENTATION: [
+        State.INVESTIGATION,
+        State.DECISION,
+        State.ASSIGNMENT,
+        State.IMPLEMENTATION,
+    ],
+    State.FOLLOW_UP: [
+        State.INVESTIGATION,
+        State.DECISION,
+        State.ASSIGNMENT,
+        State.IMPLEMENTATION,
+        State.FOLLOW_UP,
+    ],
+    State.DISCHARGED: [
+        State.INVESTIGATION,
+        State.DECISION,
+        State.ASSIGNMENT,
+        State.IMPLEMENTATION,
+        State.FOLLOW_UP,
+        State.DISCHARGED,
+    ],
+    State.DECLINED: [State.INVESTIGATION, State.DECISION, State.DECLINED],
+    State.WITHDRAWN: [State.INVESTIGATION, State.WITHDRAWN],
+}
+
+REASONS = {
+    State.INVESTIGATION: "Personen vill ha stöd att lämna kriminaliteten; utredning inleds.",
+    State.DECISION: "Utredningen är klar och lämnas för beslut.",
+    State.ASSIGNMENT: "Risk för återfall och motivation bedömda; insats beviljas.",
+    State.IMPLEMENTATION: "Handlingsplanen är klar och gruppen har haft sitt första möte.",
+    State.FOLLOW_UP: "Planen följs upp på gruppmötet.",
+    State.DISCHARGED: "Målen i planen är följda och ärendet avslutas.",
+    State.DECLINED: "Polisens lämplighetsbedömning talar emot insats.",
+    State.WITHDRAWN: "Personen avstår från fortsatt kontakt.",
+}
+
+
+def make_identity_number(rng: random.Random, birth: date) -> str:
+    serial = f"{rng.randint(0, 999):03d}"
+    short = birth.strftime("%y%m%d") + serial
+    return f"{birth:%Y%m%d}{serial}{luhn_check_digit(short)}"
+
+
+class Command(BaseCommand):
+    help = "Load fictional demo data (idempotent) and print the demo logins."
+
+    def handle(self, *args, **options):
+        if Unit.objects.filter(municipality=MUNICIPALITY).exists():
+            self.stdout.write("Demodata finns redan; inget lades till.")
+        else:
+            self._load()
+            self.stdout.write(self.style.SUCCESS("Demodata inläst."))
+        self._print_logins()
+
+    @transaction.atomic
+    def _load(self) -> None:
+        rng = random.Random(2026)
+        units = [
+            unit_create(
+                name="Norra Exempelstad",
+                municipality=MUNICIPALITY,
+                case_prefix="N",
+                target_age_min=15,
+                target_age_max=21,
+            ),
+            unit_create(
+                name="Södra Exempelstad",
+                municipality=MUNICIPALITY,
+                case_prefix="S",
+                target_age_min=15,
+                target_age_max=25,
+            ),
+        ]
+        organisations = {}
+        for index, unit in enumerate(units):
+            part = unit.name.split()[0]
+            for kind, label in Organisation.Kind.choices:
+                name = f"{label} {part}" if kind != "social_services" else f"Socialtjänsten {part}"
+                organisations[index, kind] = Organisation.objects.create(
+                    unit=unit, name=name, kind=kind
+                )
+        users = {}
+        for username, first, last, index, kind, role, may_decide, function in USERS:
+            user = User.objects.create_user(
+                username=username,
+                password=DEMO_PASSWORD,
+                first_name=first,
+                last_name=last,
+                email=f"{username}@exempelstad.invalid",
+                is_staff=role == Role.ADMINISTRATOR,
+                is_superuser=role == Role.ADMINISTRATOR,
+            )
+            Membership.objects.create(
+                user=user,
+                organisation=organisations[index, kind],
+                role=role,
+                may_decide=may_decide,
+                function=function,
+            )
+            users[username] = user
+        staff = [
+            {
+                "received": users["lots"],
+                "coordinators": [users["lots"], users["lots2"]],
+                "investigator": users["utredare"],
+                "decider": users["chef"],
+            },
+            {
+                "received": users["sodra.lots"],
+                "coordinators": [users["sodra.lots"]],
+                "investigator": users["sodra.utredare"],
+                "decider": users["sodra.chef"],
+            },
+        ]
+        today = timezone.localdate()
+        names = iter(
+            rng.sample([(f, s) for f in FIRST_NAMES for s in LAST_NAMES], k=len(FIRST_NAMES) * 2)
+        )
+        for state, counts in STATE_PLAN.items():
+            for index, count in enumerate(counts):
+                for n in range(count):
+                    self._case(rng, units[index], staff[index], state, next(names), n, today)
+
+    def _case(self, rng, unit, staff, state, name, n, today) -> Case:
+        age = rng.randint(unit.target_age_min, unit.target_age_max)
+        if n == 0 and state == State.INTAKE:
+            age = unit.target_age_max + 2  # shows the out-of-range warning
+        birth = today - timedelta(days=age * 365 + rng.randint(10, 350))
+        person = None
+        # Most intakes start de-identified; later states are identified.
+        if state != State.INTAKE or n % 2 == 1:
+            first, last = name
+            number = make_identity_number(rng, birth)
+            person = Person.objects.create(
+                unit=unit,
+                first_name=first,
+                last_name=last,
+                identity_number=number,
+                number_kind=Person.NumberKind.PERSONNUMMER,
+                birth_date=birth,
+                street_address=f"{rng.choice(STREETS)} {rng.randint(1, 60)}",
+                postal_code=f"{rng.randint(100, 999)} {rng.randint(10, 99)}",
+                city="Exempelstad",
+                phone=f"070-000 {rng.randint(10, 99)} {rng.randint(10, 99)}",
+                protected_identity=(n == 1 and state == State.IMPLEMENTATION),
+            )
+            if person.age(today) < 18:
+                Guardian.objects.create(
+                    person=person,
+                    name=f"{rng.choice(FIRST_NAMES)} {last}",
+                    relation="Förälder",
+                    phone=f"070-111 {rng.randint(10, 99)} 00",
+                )
+        coordinator = staff["coordinators"][n % len(staff["coordinators"])]
+        case = case_services.case_create_intake(
+            unit=unit,
+            created_by=staff["received"],
+            person=person,
+            age=age,
+            source=rng.choice(Source.values),
+            coordinator=coordinator,
+            intake_basis="Fiktivt underlag för demonstration.",
+            age_at_first_offence=rng.randint(11, 15),
+        )
+        if state != State.INTAKE:
+            case_services.case_assign_staff(
+                case=case,
+                by=staff["decider"],
+                coordinator=coordinator,
+                investigator=staff["investigator"],
+            )
+        reasons = {r.code: r for r in DischargeReason.objects.filter(unit=unit)}
+        for target in PATHS[state]:
+            actor = {
+                State.ASSIGNMENT: staff["decider"],
+                State.DECLINED: staff["decider"],
+                State.DECISION: staff["investigator"],
+                State.INVESTIGATION: staff["investigator"],
+            }.get(target, coordinator)
+            case_services.case_transition(
+                case=case,
+                to_state=target,
+                by=actor,
+                reason=REASONS[target],
+                discharge_reason=reasons["goals_met"] if target == State.DISCHARGED else None,
+            )
+        return case
+
+    def _print_logins(self) -> None:
+        self.stdout.write("")
+        self.stdout.write(f"Demoinloggningar (lösenord för alla: {DEMO_PASSWORD}):")
+        memberships = Membership.objects.filter(
+            user__username__in=[u[0] for u in USERS]
+        ).select_related("user", "organisation__unit")
+        for m in memberships.order_by("organisation__unit__name", "user__username"):
+            decide = ", beslutsrätt" if m.may_decide else ""
+            self.stdout.write(
+                f"  {m.user.username:<16} {m.get_role_display()}{decide} – {m.organisation}"
+            )
+        self.stdout.write("")

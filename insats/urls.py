@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from insats.access.decorators import PUBLIC, SIGNED_IN, access_policy
+from insats.core import views as core_views
+
+admin.site.site_header = "Insats – administration"
+admin.site.site_title = "Insats"
+
+login_view = access_policy(PUBLIC)(
+    auth_views.LoginView.as_view(template_name="core/login.html", redirect_authenticated_user=True)
+)
+logout_view = access_policy(SIGNED_IN)(auth_views.LogoutView.as_view())
+
+urlpatterns = [
+    path("", core_views.start, name="start"),
+    path("logga-in/", login_view, name="login"),
+    path("logga-ut/", logout_view, name="logout"),
+    path("sprak/", access_policy(PUBLIC)(set_language), name="set_language"),
+    path("arenden/", include("insats.cases.urls")),
+    path("personer/", include("insats.people.urls")),
+    path("admin/", admin.site.urls),
+]
