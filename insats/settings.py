@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "insats.organisations",
     "insats.people",
     "insats.cases",
+    "insats.consent",
+    "insats.documents",
     "insats.access",
     "insats.demo",
 ]

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from insats.access.decorators import PUBLIC, SIGNED_IN, access_policy
+from insats.consent import views as consent_views
 from insats.core import views as core_views
 
 admin.site.site_header = "Insats – administration"
@@ -21,5 +22,7 @@ urlpatterns = [
     path("sprak/", access_policy(PUBLIC)(set_language), name="set_language"),
     path("arenden/", include("insats.cases.urls")),
     path("personer/", include("insats.people.urls")),
+    path("utlamnanden/", consent_views.disclosure_register, name="disclosure_register"),
+    path("logg/", include("insats.access.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,8 +1,16 @@
 """The one gate: who may see which cases and people, and do what with them.
 
 Every view, export and search asks this module; nothing else decides access. Each answer
-carries its grounds (the role in a unit, later case membership and consent), so that the
-access log can say *why* someone could see something.
+carries its grounds (a role in a unit, a case membership, a consent), so that the access log
+and the "why can I see this?" line can say *why* someone could see something.
+
+- Social-services staff (coordinator, investigator, supervisor) see the cases of their own
+  unit by role; nobody sees another unit's cases.
+- A partner member sees a case only while they are a member of its group AND a consent that
+  is valid today and not revoked covers their organisation — and then only the information
+  categories that consent covers. Expiry and revocation end access at once because it is
+  computed on every request, never stored.
+- Leadership, analysts and administrators see no case content.
 
 Users without access to an object get a 404, never a 403: a 403 would confirm that the case
 exists.
@@ -12,38 +20,61 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
-from django.utils.translation import gettext_lazy as _
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from insats.cases.lifecycle import STAFF, Transition
-from insats.cases.models import Case
+from insats.cases.models import Case, CaseMember
+from insats.consent.models import Consent
 from insats.organisations.models import Membership, Role, Unit
 from insats.people.models import Person
+
+from . import log
 
 
 class Action(StrEnum):
     VIEW_CASE = "case.view"
-    CREATE_CASE = "case.create"
     TRANSITION_CASE = "case.transition"
     ASSIGN_STAFF = "case.assign_staff"
     IDENTIFY_CASE = "case.identify"
+    MANAGE_MEMBERS = "case.manage_members"
+    MANAGE_CONSENT = "consent.manage"
+    VIEW_CONSENT = "consent.view"
+    RECORD_DISCLOSURE = "disclosure.record"
     VIEW_PERSON = "person.view"
     VIEW_PERSON_CONTACT = "person.view_contact"
     CHANGE_PERSON = "person.change"
 
 
+# What each kind of user may do on a case they can see.
+STAFF_ACTIONS = frozenset(
+    {
+        Action.VIEW_CASE,
+        Action.TRANSITION_CASE,
+        Action.IDENTIFY_CASE,
+        Action.MANAGE_CONSENT,
+        Action.VIEW_CONSENT,
+        Action.RECORD_DISCLOSURE,
+    }
+)
+PARTNER_ACTIONS = frozenset({Action.VIEW_CASE})
+
+
 @dataclass(frozen=True)
 class Ground:
-    """Why access was given: a role in a unit, a case membership, a consent, a legal basis."""
+    """Why access was given: a role in a unit, a case membership, a consent."""
 
     kind: str
-    detail: str
+    ref: str
+    label: str = ""
 
     def __str__(self) -> str:
-        return f"{self.kind}:{self.detail}"
+        return f"{self.kind}:{self.ref}"
 
 
 @dataclass(frozen=True)
@@ -51,9 +82,14 @@ class Decision:
     allowed: bool
     grounds: tuple[Ground, ...] = ()
     reason: str = ""
+    # Information categories (codes) the user may see; None means every category.
+    categories: frozenset[str] | None = None
 
     def __bool__(self) -> bool:
         return self.allowed
+
+    def covers(self, category: str) -> bool:
+        return self.allowed and (self.categories is None or category in self.categories)
 
 
 DENY = Decision(False)
@@ -65,6 +101,7 @@ class Roles:
 
     by_unit: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
     deciding_units: set[int] = field(default_factory=set)
+    unit_names: dict[int, str] = field(default_factory=dict)
 
     def in_unit(self, unit_id: int) -> set[str]:
         return self.by_unit.get(unit_id, set())
@@ -82,10 +119,11 @@ def roles_of(user) -> Roles:
         return cached
     roles = Roles()
     memberships = Membership.objects.filter(user=user, active=True).values_list(
-        "organisation__unit_id", "role", "may_decide"
+        "organisation__unit_id", "organisation__unit__name", "role", "may_decide"
     )
-    for unit_id, role, may_decide in memberships:
+    for unit_id, unit_name, role, may_decide in memberships:
         roles.by_unit[unit_id].add(role)
+        roles.unit_names[unit_id] = unit_name
         if may_decide and role == Role.SUPERVISOR:
             roles.deciding_units.add(unit_id)
     user._insats_roles = roles
@@ -98,8 +136,17 @@ def forget_roles(user) -> None:
 
 
 def _staff_grounds(user, unit_id: int) -> tuple[Ground, ...]:
-    held = roles_of(user).in_unit(unit_id) & STAFF
-    return tuple(Ground("role", f"{role}@unit:{unit_id}") for role in sorted(held))
+    roles = roles_of(user)
+    held = roles.in_unit(unit_id) & STAFF
+    return tuple(
+        Ground(
+            "role",
+            f"{role}@unit:{unit_id}",
+            _("%(role)s i %(unit)s")
+            % {"role": Role(role).label, "unit": roles.unit_names.get(unit_id, unit_id)},
+        )
+        for role in sorted(held)
+    )
 
 
 # --- Querysets: which objects may this user see at all --------------------------------------
@@ -113,29 +160,117 @@ def units_visible_to(user) -> QuerySet[Unit]:
     return Unit.objects.filter(pk__in=staff_units(user))
 
 
-def cases_visible_to(user) -> QuerySet[Case]:
+def _covering_consents(day: date):
+    """Active consents of the outer member's case that cover the member's organisation."""
+    return Consent.objects.active_on(day).filter(
+        case=OuterRef("case"), organisations=OuterRef("organisation")
+    )
+
+
+def _partner_case_ids(user, day: date):
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return CaseMember.objects.none().values("case")
+    return (
+        CaseMember.objects.filter(user=user, removed_at__isnull=True)
+        .filter(Exists(_covering_consents(day)))
+        .values("case")
+    )
+
+
+def visible_cases_q(user, day: date | None = None) -> Q:
+    """The filter behind every list, search, count and export of cases."""
+    day = day or timezone.localdate()
+    return Q(unit_id__in=staff_units(user)) | Q(pk__in=_partner_case_ids(user, day))
+
+
+def cases_visible_to(user, day: date | None = None) -> QuerySet[Case]:
     """Every case the user may see in a list, a search or a count."""
-    return Case.objects.filter(unit_id__in=staff_units(user))
+    return Case.objects.filter(visible_cases_q(user, day))
+
+
+def identity_visible_q(user) -> Q:
+    """Cases whose person (name, identity number) the user may see, as a filter.
+
+    A partner sees a case only under a consent, and a consent is about an identified person,
+    so every visible case shows its person to whoever can see it.
+    """
+    return visible_cases_q(user)
 
 
 def people_visible_to(user) -> QuerySet[Person]:
+    """Person pages are for the unit's social-services staff only."""
     return Person.objects.filter(unit_id__in=staff_units(user))
 
 
 # --- Decisions on one object ----------------------------------------------------------------
 
 
-def decide_case(user, action: Action, case: Case) -> Decision:
-    """May the user do this action on this case?"""
-    grounds = _staff_grounds(user, case.unit_id)
-    if not grounds:
+def _partner_decision(user, case: Case, day: date) -> Decision:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
         return DENY
-    if action in (Action.VIEW_CASE, Action.IDENTIFY_CASE, Action.TRANSITION_CASE):
-        return Decision(True, grounds)
-    if action == Action.ASSIGN_STAFF:
-        if Role.SUPERVISOR in roles_of(user).in_unit(case.unit_id):
+    members = list(
+        CaseMember.objects.filter(case=case, user=user, removed_at__isnull=True).select_related(
+            "organisation"
+        )
+    )
+    if not members:
+        return DENY
+    org_ids = {m.organisation_id for m in members}
+    consents = list(
+        Consent.objects.active_on(day)
+        .filter(case=case, organisations__in=org_ids)
+        .distinct()
+        .prefetch_related("categories")
+    )
+    if not consents:
+        return DENY
+    grounds = tuple(
+        Ground(
+            "membership",
+            f"member:{m.pk}",
+            _("medlem i gruppen för %(org)s")
+            % {
+                "org": m.organisation,
+            },
+        )
+        for m in members
+    ) + tuple(
+        Ground(
+            "consent",
+            f"consent:{c.pk}",
+            _("samtycke giltigt t.o.m. %(until)s")
+            % {
+                "until": c.valid_until,
+            },
+        )
+        for c in consents
+    )
+    categories = frozenset(cat.code for c in consents for cat in c.categories.all())
+    return Decision(True, grounds, categories=categories)
+
+
+def decide_case(user, action: Action, case: Case, day: date | None = None) -> Decision:
+    """May the user do this action on this case, and on what grounds?"""
+    day = day or timezone.localdate()
+    grounds = _staff_grounds(user, case.unit_id)
+    if grounds:
+        if action in STAFF_ACTIONS:
             return Decision(True, grounds)
-        return Decision(False, reason=_("Endast arbetsledare kan fördela ärenden."))
+        if action == Action.ASSIGN_STAFF:
+            if Role.SUPERVISOR in roles_of(user).in_unit(case.unit_id):
+                return Decision(True, grounds)
+            return Decision(False, reason=_("Endast arbetsledare kan fördela ärenden."))
+        if action == Action.MANAGE_MEMBERS:
+            if case.coordinator_id == user.pk or Role.SUPERVISOR in roles_of(user).in_unit(
+                case.unit_id
+            ):
+                return Decision(True, grounds)
+            return Decision(
+                False, reason=_("Endast ärendets lots eller en arbetsledare ändrar gruppen.")
+            )
+        return DENY
+    if action in PARTNER_ACTIONS:
+        return _partner_decision(user, case, day)
     return DENY
 
 
@@ -164,8 +299,18 @@ def decide_person(user, action: Action, person: Person) -> Decision:
     grounds = _staff_grounds(user, person.unit_id)
     if not grounds:
         return DENY
-    if action in (Action.VIEW_PERSON, Action.CHANGE_PERSON, Action.VIEW_PERSON_CONTACT):
+    if action in (Action.VIEW_PERSON, Action.CHANGE_PERSON):
         return Decision(True, grounds)
+    if action == Action.VIEW_PERSON_CONTACT:
+        # Protected identity: only the case's own social-services staff and supervisors.
+        if not person.protected_identity:
+            return Decision(True, grounds)
+        if Role.SUPERVISOR in roles_of(user).in_unit(person.unit_id):
+            return Decision(True, grounds)
+        own_case = person.cases.filter(
+            Q(coordinator=user) | Q(investigator=user) | Q(decision_maker=user)
+        ).exists()
+        return Decision(True, grounds) if own_case else DENY
     return DENY
 
 
@@ -174,48 +319,111 @@ def may_create_case(user, unit: Unit) -> Decision:
     return Decision(True, grounds) if grounds else DENY
 
 
-# --- Fetching one object for a view ---------------------------------------------------------
+def may_review_log(user, unit_id: int) -> bool:
+    return Role.SUPERVISOR in roles_of(user).in_unit(unit_id)
 
 
-def get_case_or_404(user, pk: int, action: Action = Action.VIEW_CASE) -> tuple[Case, Decision]:
-    case = (
-        cases_visible_to(user)
-        .select_related(
-            "unit",
-            "person",
-            "coordinator",
-            "investigator",
-            "decision_maker",
-            "received_by",
-            "discharge_reason",
-        )
-        .filter(pk=pk)
-        .first()
-    )
-    if case is None:
-        raise Http404
-    decision = decide_case(user, action, case)
-    if not decision:
-        raise Http404
-    return case, decision
-
-
-def get_person_or_404(
-    user, pk: int, action: Action = Action.VIEW_PERSON
-) -> tuple[Person, Decision]:
-    person = people_visible_to(user).select_related("unit").filter(pk=pk).first()
-    if person is None:
-        raise Http404
-    decision = decide_person(user, action, person)
-    if not decision:
-        raise Http404
-    return person, decision
+def review_units(user) -> set[int]:
+    return roles_of(user).units_with({Role.SUPERVISOR})
 
 
 def is_administrator(user) -> bool:
     return bool(roles_of(user).units_with({Role.ADMINISTRATOR})) or user.is_superuser
 
 
-def identity_visible_q(user) -> Q:
-    """Cases whose person (name, identity number) the user may see, as a filter."""
-    return Q(unit_id__in=staff_units(user))
+# --- Fetching one object for a view; every fetch is logged ----------------------------------
+
+
+CASE_RELATED = (
+    "unit",
+    "person",
+    "coordinator",
+    "investigator",
+    "decision_maker",
+    "received_by",
+    "discharge_reason",
+)
+
+
+def get_case_or_404(
+    user,
+    pk,
+    action: Action = Action.VIEW_CASE,
+    *,
+    log_as: str = log.Action.VIEW,
+    object_type: str = "case",
+) -> tuple[Case, Decision]:
+    """The case if the user may do `action` on it (logged with its grounds), else 404.
+
+    Denied attempts on a case that exists are logged too: they are what a log review looks for.
+    """
+    case = Case.objects.select_related(*CASE_RELATED).filter(pk=_int_or_404(pk)).first()
+    decision = decide_case(user, action, case) if case is not None else DENY
+    if case is None or not decision:
+        if case is not None:
+            log.record(
+                user=user,
+                action=log.Action.DENIED,
+                object_type=object_type,
+                case=case,
+                object_id=case.pk,
+                detail=str(action),
+            )
+        raise Http404
+    log.record(
+        user=user,
+        action=log_as,
+        object_type=object_type,
+        case=case,
+        object_id=case.pk,
+        grounds=decision.grounds,
+        category="" if decision.categories is None else ",".join(sorted(decision.categories)),
+    )
+    return case, decision
+
+
+def get_person_or_404(
+    user, pk, action: Action = Action.VIEW_PERSON, *, log_as: str = log.Action.VIEW
+) -> tuple[Person, Decision]:
+    person = Person.objects.select_related("unit").filter(pk=_int_or_404(pk)).first()
+    decision = decide_person(user, action, person) if person is not None else DENY
+    if person is None or not decision:
+        if person is not None:
+            log.record(
+                user=user,
+                action=log.Action.DENIED,
+                object_type="person",
+                person=person,
+                object_id=person.pk,
+                detail=str(action),
+            )
+        raise Http404
+    log.record(
+        user=user,
+        action=log_as,
+        object_type="person",
+        person=person,
+        object_id=person.pk,
+        grounds=decision.grounds,
+    )
+    return person, decision
+
+
+def _int_or_404(pk) -> int:
+    try:
+        return int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+def log_listing(user, object_type: str, cases, detail: str = "") -> None:
+    """One entry for a list or search page, naming every case shown on it."""
+    ids = [case.pk for case in cases]
+    if not ids:
+        return
+    log.record(
+        user=user,
+        action=log.Action.SEARCH,
+        object_type=object_type,
+        detail=f"{detail} cases={','.join(map(str, ids))}".strip(),
+    )

@@ -164,3 +164,84 @@ class CaseTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case}: {self.from_state} → {self.to_state}"
+
+
+class CaseMember(models.Model):
+    """A member of the person's group (social insatsgrupp) for this case.
+
+    Either a user from a partner organisation, or an external person without an account (a
+    coach, a relative) — such members have no formal duty of confidentiality and never log in.
+    Removal is recorded, not deleted, so the group's history stays readable.
+    """
+
+    case = models.ForeignKey(
+        Case, verbose_name=_("ärende"), on_delete=models.CASCADE, related_name="members"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("användare"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="case_memberships",
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="case_members",
+    )
+    name = models.CharField(_("namn"), max_length=200, blank=True)
+    function = models.CharField(_("funktion i gruppen"), max_length=200, blank=True)
+    phone = models.CharField(_("telefon"), max_length=40, blank=True)
+    email = models.EmailField(_("e-post"), blank=True)
+    has_confidentiality_duty = models.BooleanField(_("har tystnadsplikt/sekretess"), default=True)
+    added_at = models.DateTimeField(_("tillagd"), auto_now_add=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("tillagd av"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    removed_at = models.DateTimeField(_("borttagen"), null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("borttagen av"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("medlem i gruppen")
+        verbose_name_plural = _("medlemmar i gruppen")
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, organisation__isnull=False)
+                | models.Q(user__isnull=True) & ~models.Q(name=""),
+                name="casemember_user_with_org_or_named_external",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "user"],
+                condition=models.Q(removed_at__isnull=True, user__isnull=False),
+                name="casemember_unique_active_user",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "removed_at"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        if self.user_id:
+            return self.user.get_full_name() or self.user.username
+        return self.name
+
+    @property
+    def is_external(self) -> bool:
+        return self.user_id is None

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from insats.access import policy
+from insats.access import log, policy
 from insats.organisations.models import DischargeReason, Role, Unit
 from insats.people.models import Person
 
@@ -49,7 +49,8 @@ def case_create_intake(
     today: date | None = None,
 ) -> Case:
     """Register an intake (aktualisering), identified or de-identified."""
-    if not policy.may_create_case(created_by, unit):
+    decision = policy.may_create_case(created_by, unit)
+    if not decision:
         raise PermissionDenied
     today = today or timezone.localdate()
     if person is not None:
@@ -107,7 +108,8 @@ def _check_staff(unit: Unit, user, role: str, field: str) -> None:
 @transaction.atomic
 def case_identify(*, case: Case, person: Person, by) -> Case:
     """Connect a de-identified case to its person."""
-    if not policy.decide_case(by, policy.Action.IDENTIFY_CASE, case):
+    decision = policy.decide_case(by, policy.Action.IDENTIFY_CASE, case)
+    if not decision:
         raise PermissionDenied
     if case.person_id is not None:
         raise ValidationError(_("Ärendet är redan identifierat."))
@@ -115,6 +117,15 @@ def case_identify(*, case: Case, person: Person, by) -> Case:
         raise ValidationError(_("Personen hör till en annan enhet."))
     case.person = person
     case.save(update_fields=["person", "updated_at"])
+    log.record(
+        user=by,
+        action=log.Action.CHANGE,
+        object_type="case",
+        case=case,
+        object_id=case.pk,
+        grounds=decision.grounds,
+        detail="identified",
+    )
     return case
 
 
@@ -144,6 +155,15 @@ def case_assign_staff(*, case: Case, by, coordinator=None, investigator=None) ->
     case.coordinator = coordinator
     case.investigator = investigator
     case.save(update_fields=["coordinator", "investigator", "updated_at"])
+    log.record(
+        user=by,
+        action=log.Action.CHANGE,
+        object_type="case",
+        case=case,
+        object_id=case.pk,
+        grounds=decision.grounds,
+        detail="staff assigned",
+    )
     return case
 
 

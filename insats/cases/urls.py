@@ -1,5 +1,7 @@
 from django.urls import path
 
+from insats.consent.urls import case_urlpatterns
+
 from . import views
 
 urlpatterns = [
@@ -14,4 +16,5 @@ urlpatterns = [
         name="case_identify_existing",
     ),
     path("<int:pk>/steg/<slug:to_state>/", views.case_transition, name="case_transition"),
+    *case_urlpatterns,
 ]

@@ -12,6 +12,9 @@ from django.views.decorators.http import require_POST
 
 from insats.access import policy
 from insats.access.decorators import OBJECT, SIGNED_IN, access_policy
+from insats.consent.selectors import case_consents
+from insats.core.forms import add_service_errors
+from insats.organisations.models import InformationCategory
 from insats.people.forms import PersonForm
 from insats.people.models import Person
 from insats.people.personnummer import InvalidIdentityNumber, parse
@@ -20,15 +23,6 @@ from insats.people.services import person_create
 from . import selectors, services
 from .forms import AssignStaffForm, CaseFilterForm, IntakeForm, TransitionForm
 from .lifecycle import State, find_transition, transitions_from
-
-
-def _form_errors_from(form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form so the user sees it next to the field."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @access_policy(SIGNED_IN)
@@ -54,9 +48,12 @@ def case_list(request):
             "page": page,
             "query": query.urlencode(),
             "may_create": units.exists(),
-            "identity_units": policy.staff_units(request.user),
         },
     )
+
+
+def _query_detail(filters: dict) -> str:
+    return " ".join(f"{key}={value}" for key, value in filters.items() if value)
 
 
 @access_policy(SIGNED_IN)
@@ -90,7 +87,7 @@ def case_create(request):
                         coordinator=form.cleaned_data["coordinator"],
                     )
             except ValidationError as exc:
-                _form_errors_from(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request, _("Ärendet %(alias)s är registrerat.") % {"alias": case.alias}
@@ -109,23 +106,37 @@ def case_create(request):
 @access_policy(OBJECT)
 def case_detail(request, pk: int):
     case, decision = policy.get_case_or_404(request.user, pk)
-    transitions = [
-        (t, policy.decide_transition(request.user, case, t)) for t in transitions_from(case.state)
-    ]
-    history = case.transitions.select_related("by", "discharge_reason")
-    return render(
-        request,
-        "cases/case_detail.html",
-        {
-            "case": case,
-            "grounds": decision.grounds,
-            "transitions": transitions,
-            "history": history,
-            "age_warning": services.age_warning(case.unit, case.age_at_intake),
-            "may_assign": policy.decide_case(request.user, policy.Action.ASSIGN_STAFF, case),
-            "show_identity": case.is_identified,
-        },
-    )
+    is_staff = decision.categories is None  # staff see every category; partners a subset
+    context = {
+        "case": case,
+        "decision": decision,
+        "is_staff": is_staff,
+        "sees_criminality": decision.covers("criminality"),
+        "members": case.members.filter(removed_at__isnull=True).select_related(
+            "user", "organisation"
+        ),
+    }
+    if not is_staff:
+        context["categories"] = InformationCategory.objects.filter(
+            unit=case.unit, code__in=decision.categories
+        )
+    if is_staff:
+        context.update(
+            transitions=[
+                (t, policy.decide_transition(request.user, case, t))
+                for t in transitions_from(case.state)
+            ],
+            history=case.transitions.select_related("by", "discharge_reason"),
+            age_warning=services.age_warning(case.unit, case.age_at_intake),
+            may_assign=policy.decide_case(request.user, policy.Action.ASSIGN_STAFF, case),
+            may_manage_members=policy.decide_case(request.user, policy.Action.MANAGE_MEMBERS, case),
+            may_review_log=policy.may_review_log(request.user, case.unit_id),
+            consents=case_consents(case),
+            disclosures=case.disclosures.select_related(
+                "to_organisation", "legal_basis", "disclosed_by"
+            ),
+        )
+    return render(request, "cases/case_detail.html", context)
 
 
 @access_policy(OBJECT)
@@ -147,7 +158,7 @@ def case_transition(request, pk: int, to_state: str):
                 discharge_reason=form.cleaned_data.get("discharge_reason"),
             )
         except ValidationError as exc:
-            _form_errors_from(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -178,7 +189,7 @@ def case_assign(request, pk: int):
         try:
             services.case_assign_staff(case=case, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors_from(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Ärendets personal är sparad."))
             return redirect("case_detail", pk=case.pk)
@@ -198,7 +209,7 @@ def case_identify(request, pk: int):
                 person = person_create(unit=case.unit, by=request.user, **form.person_fields())
                 services.case_identify(case=case, person=person, by=request.user)
         except ValidationError as exc:
-            _form_errors_from(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Ärendet är identifierat."))
             return redirect("case_detail", pk=case.pk)

@@ -1,13 +1,17 @@
 """Navigation shown on every page, derived from the user's roles."""
 
 from insats.access import policy
+from insats.organisations.models import Role
 
 
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    staff = bool(policy.staff_units(user))
     return {
-        "nav_cases": bool(policy.staff_units(user)),
+        "nav_cases": staff or bool(policy.roles_of(user).units_with({Role.PARTNER})),
+        "nav_disclosures": staff,
+        "nav_log": bool(policy.review_units(user)),
         "nav_admin": policy.is_administrator(user) and user.is_staff,
     }

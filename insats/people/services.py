@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from insats.access import policy
+from insats.access import log, policy
 from insats.organisations.models import Unit
 
 from .models import Guardian, Person
@@ -11,37 +11,58 @@ from .models import Guardian, Person
 
 @transaction.atomic
 def person_create(*, unit: Unit, by, **fields) -> Person:
-    if not policy.may_create_case(by, unit):
+    decision = policy.may_create_case(by, unit)
+    if not decision:
         raise PermissionDenied
     person = Person(unit=unit, **fields)
     person.full_clean()
     person.save()
+    _log(by, log.Action.CREATE, person, decision)
     return person
 
 
 @transaction.atomic
 def person_update(*, person: Person, by, **fields) -> Person:
-    if not policy.decide_person(by, policy.Action.CHANGE_PERSON, person):
-        raise PermissionDenied
+    decision = _require(by, person)
     for name, value in fields.items():
         setattr(person, name, value)
     person.full_clean()
     person.save()
+    _log(by, log.Action.CHANGE, person, decision)
     return person
 
 
 @transaction.atomic
 def guardian_add(*, person: Person, by, **fields) -> Guardian:
-    if not policy.decide_person(by, policy.Action.CHANGE_PERSON, person):
-        raise PermissionDenied
+    decision = _require(by, person)
     guardian = Guardian(person=person, **fields)
     guardian.full_clean()
     guardian.save()
+    _log(by, log.Action.CHANGE, person, decision, f"guardian {guardian.pk} added")
     return guardian
 
 
 @transaction.atomic
 def guardian_remove(*, guardian: Guardian, by) -> None:
-    if not policy.decide_person(by, policy.Action.CHANGE_PERSON, guardian.person):
-        raise PermissionDenied
+    decision = _require(by, guardian.person)
+    _log(by, log.Action.CHANGE, guardian.person, decision, f"guardian {guardian.pk} removed")
     guardian.delete()
+
+
+def _require(by, person: Person) -> policy.Decision:
+    decision = policy.decide_person(by, policy.Action.CHANGE_PERSON, person)
+    if not decision:
+        raise PermissionDenied
+    return decision
+
+
+def _log(by, action: str, person: Person, decision, detail: str = "") -> None:
+    log.record(
+        user=by,
+        action=action,
+        object_type="person",
+        person=person,
+        object_id=person.pk,
+        grounds=decision.grounds,
+        detail=detail,
+    )

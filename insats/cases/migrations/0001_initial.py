@@ -4,48 +4,140 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='år')),
-                ('sequence', models.PositiveIntegerField(verbose_name='löpnummer')),
-                ('alias', models.CharField(max_length=100, verbose_name='alias')),
-                ('age_at_intake', models.PositiveSmallIntegerField(verbose_name='ålder vid aktualisering')),
-                ('state', models.CharField(choices=[('intake', 'Aktualisering'), ('investigation', 'Utredning'), ('decision', 'Beslut'), ('assignment', 'Utforma uppdrag'), ('implementation', 'Genomförande'), ('follow_up', 'Uppföljning'), ('discharged', 'Utskriven'), ('declined', 'Avslutad utan insats'), ('withdrawn', 'Återtagen')], default='intake', max_length=20, verbose_name='steg')),
-                ('source', models.CharField(choices=[('self', 'Den enskilde själv'), ('police', 'Polisen'), ('municipal', 'Kommunal verksamhet'), ('other_actor', 'Annan aktör'), ('returnee', 'Kriminalvården/SiS (återvändare)')], max_length=20, verbose_name='aktualiserad av')),
-                ('source_detail', models.CharField(blank=True, max_length=200, verbose_name='källa, närmare')),
-                ('intake_basis', models.TextField(blank=True, help_text='Vid förslag från polisen: brottens art och frekvens.', verbose_name='underlag')),
-                ('age_at_first_offence', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='ålder vid första brottet')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='registrerat')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='ändrat')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="år")),
+                ("sequence", models.PositiveIntegerField(verbose_name="löpnummer")),
+                ("alias", models.CharField(max_length=100, verbose_name="alias")),
+                (
+                    "age_at_intake",
+                    models.PositiveSmallIntegerField(verbose_name="ålder vid aktualisering"),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("intake", "Aktualisering"),
+                            ("investigation", "Utredning"),
+                            ("decision", "Beslut"),
+                            ("assignment", "Utforma uppdrag"),
+                            ("implementation", "Genomförande"),
+                            ("follow_up", "Uppföljning"),
+                            ("discharged", "Utskriven"),
+                            ("declined", "Avslutad utan insats"),
+                            ("withdrawn", "Återtagen"),
+                        ],
+                        default="intake",
+                        max_length=20,
+                        verbose_name="steg",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("self", "Den enskilde själv"),
+                            ("police", "Polisen"),
+                            ("municipal", "Kommunal verksamhet"),
+                            ("other_actor", "Annan aktör"),
+                            ("returnee", "Kriminalvården/SiS (återvändare)"),
+                        ],
+                        max_length=20,
+                        verbose_name="aktualiserad av",
+                    ),
+                ),
+                (
+                    "source_detail",
+                    models.CharField(blank=True, max_length=200, verbose_name="källa, närmare"),
+                ),
+                (
+                    "intake_basis",
+                    models.TextField(
+                        blank=True,
+                        help_text="Vid förslag från polisen: brottens art och frekvens.",
+                        verbose_name="underlag",
+                    ),
+                ),
+                (
+                    "age_at_first_offence",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="ålder vid första brottet"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="registrerat")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="ändrat")),
             ],
             options={
-                'verbose_name': 'ärende',
-                'verbose_name_plural': 'ärenden',
-                'ordering': ['-year', '-sequence'],
+                "verbose_name": "ärende",
+                "verbose_name_plural": "ärenden",
+                "ordering": ["-year", "-sequence"],
             },
         ),
         migrations.CreateModel(
-            name='CaseTransition',
+            name="CaseTransition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_state', models.CharField(blank=True, choices=[('intake', 'Aktualisering'), ('investigation', 'Utredning'), ('decision', 'Beslut'), ('assignment', 'Utforma uppdrag'), ('implementation', 'Genomförande'), ('follow_up', 'Uppföljning'), ('discharged', 'Utskriven'), ('declined', 'Avslutad utan insats'), ('withdrawn', 'Återtagen')], max_length=20, verbose_name='från')),
-                ('to_state', models.CharField(choices=[('intake', 'Aktualisering'), ('investigation', 'Utredning'), ('decision', 'Beslut'), ('assignment', 'Utforma uppdrag'), ('implementation', 'Genomförande'), ('follow_up', 'Uppföljning'), ('discharged', 'Utskriven'), ('declined', 'Avslutad utan insats'), ('withdrawn', 'Återtagen')], max_length=20, verbose_name='till')),
-                ('at', models.DateTimeField(auto_now_add=True, verbose_name='tidpunkt')),
-                ('reason', models.TextField(verbose_name='motivering')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_state",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("intake", "Aktualisering"),
+                            ("investigation", "Utredning"),
+                            ("decision", "Beslut"),
+                            ("assignment", "Utforma uppdrag"),
+                            ("implementation", "Genomförande"),
+                            ("follow_up", "Uppföljning"),
+                            ("discharged", "Utskriven"),
+                            ("declined", "Avslutad utan insats"),
+                            ("withdrawn", "Återtagen"),
+                        ],
+                        max_length=20,
+                        verbose_name="från",
+                    ),
+                ),
+                (
+                    "to_state",
+                    models.CharField(
+                        choices=[
+                            ("intake", "Aktualisering"),
+                            ("investigation", "Utredning"),
+                            ("decision", "Beslut"),
+                            ("assignment", "Utforma uppdrag"),
+                            ("implementation", "Genomförande"),
+                            ("follow_up", "Uppföljning"),
+                            ("discharged", "Utskriven"),
+                            ("declined", "Avslutad utan insats"),
+                            ("withdrawn", "Återtagen"),
+                        ],
+                        max_length=20,
+                        verbose_name="till",
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, verbose_name="tidpunkt")),
+                ("reason", models.TextField(verbose_name="motivering")),
             ],
             options={
-                'verbose_name': 'händelse i ärendet',
-                'verbose_name_plural': 'händelser i ärendet',
-                'ordering': ['at', 'pk'],
+                "verbose_name": "händelse i ärendet",
+                "verbose_name_plural": "händelser i ärendet",
+                "ordering": ["at", "pk"],
             },
         ),
     ]

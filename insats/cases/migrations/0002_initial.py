@@ -6,85 +6,150 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0001_initial'),
-        ('organisations', '0001_initial'),
-        ('people', '0001_initial'),
+        ("cases", "0001_initial"),
+        ("organisations", "0001_initial"),
+        ("people", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='case',
-            name='coordinator',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='coordinated_cases', to=settings.AUTH_USER_MODEL, verbose_name='lots/samordnare'),
+            model_name="case",
+            name="coordinator",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="coordinated_cases",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="lots/samordnare",
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='decision_maker',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='decided_cases', to=settings.AUTH_USER_MODEL, verbose_name='beslutsfattare'),
+            model_name="case",
+            name="decision_maker",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="decided_cases",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="beslutsfattare",
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='discharge_reason',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.dischargereason', verbose_name='skäl för utskrivning'),
+            model_name="case",
+            name="discharge_reason",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="organisations.dischargereason",
+                verbose_name="skäl för utskrivning",
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='investigator',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='investigated_cases', to=settings.AUTH_USER_MODEL, verbose_name='utredare'),
+            model_name="case",
+            name="investigator",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="investigated_cases",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="utredare",
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='person',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='people.person', verbose_name='person'),
+            model_name="case",
+            name="person",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="people.person",
+                verbose_name="person",
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='received_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='mottaget av'),
+            model_name="case",
+            name="received_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="mottaget av",
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='unit',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='organisations.unit', verbose_name='enhet'),
+            model_name="case",
+            name="unit",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="organisations.unit",
+                verbose_name="enhet",
+            ),
         ),
         migrations.AddField(
-            model_name='casetransition',
-            name='by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='av'),
+            model_name="casetransition",
+            name="by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="av",
+            ),
         ),
         migrations.AddField(
-            model_name='casetransition',
-            name='case',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='transitions', to='cases.case', verbose_name='ärende'),
+            model_name="casetransition",
+            name="case",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="transitions",
+                to="cases.case",
+                verbose_name="ärende",
+            ),
         ),
         migrations.AddField(
-            model_name='casetransition',
-            name='discharge_reason',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organisations.dischargereason', verbose_name='skäl för utskrivning'),
+            model_name="casetransition",
+            name="discharge_reason",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="organisations.dischargereason",
+                verbose_name="skäl för utskrivning",
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['unit', 'state'], name='cases_case_unit_id_b836bd_idx'),
+            model_name="case",
+            index=models.Index(fields=["unit", "state"], name="cases_case_unit_id_b836bd_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['unit', 'coordinator'], name='cases_case_unit_id_73bd2c_idx'),
+            model_name="case",
+            index=models.Index(
+                fields=["unit", "coordinator"], name="cases_case_unit_id_73bd2c_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['unit', 'updated_at'], name='cases_case_unit_id_68f3b5_idx'),
+            model_name="case",
+            index=models.Index(fields=["unit", "updated_at"], name="cases_case_unit_id_68f3b5_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['unit', 'alias'], name='cases_case_unit_id_472256_idx'),
+            model_name="case",
+            index=models.Index(fields=["unit", "alias"], name="cases_case_unit_id_472256_idx"),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.UniqueConstraint(fields=('unit', 'year', 'sequence'), name='case_unique_number_per_unit'),
+            model_name="case",
+            constraint=models.UniqueConstraint(
+                fields=("unit", "year", "sequence"), name="case_unique_number_per_unit"
+            ),
         ),
     ]

@@ -12,5 +12,5 @@ def error_summary(*forms):
 
 @register.filter
 def member_of(value, collection) -> bool:
-    """`{% if case.unit_id|member_of:identity_units %}` — plain set membership."""
+    """`{% if organisation.pk|member_of:covered_ids %}` — plain set membership."""
     return value in collection

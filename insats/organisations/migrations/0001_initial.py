@@ -9,202 +9,515 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='telefon')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="telefon")),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'användare',
-                'verbose_name_plural': 'användare',
+                "verbose_name": "användare",
+                "verbose_name_plural": "användare",
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Unit',
+            name="Unit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='namn')),
-                ('municipality', models.CharField(max_length=200, verbose_name='kommun')),
-                ('case_prefix', models.CharField(blank=True, help_text='Skrivs före ärendenumret, t.ex. ”N” ger ”N-2026-014”. Får vara tomt.', max_length=10, verbose_name='prefix för ärendenummer')),
-                ('target_age_min', models.PositiveSmallIntegerField(default=15, verbose_name='målgruppens lägsta ålder')),
-                ('target_age_max', models.PositiveSmallIntegerField(default=25, verbose_name='målgruppens högsta ålder')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True, verbose_name="namn")),
+                ("municipality", models.CharField(max_length=200, verbose_name="kommun")),
+                (
+                    "case_prefix",
+                    models.CharField(
+                        blank=True,
+                        help_text="Skrivs före ärendenumret, t.ex. ”N” ger ”N-2026-014”. Får vara tomt.",
+                        max_length=10,
+                        verbose_name="prefix för ärendenummer",
+                    ),
+                ),
+                (
+                    "target_age_min",
+                    models.PositiveSmallIntegerField(
+                        default=15, verbose_name="målgruppens lägsta ålder"
+                    ),
+                ),
+                (
+                    "target_age_max",
+                    models.PositiveSmallIntegerField(
+                        default=25, verbose_name="målgruppens högsta ålder"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'enhet',
-                'verbose_name_plural': 'enheter',
-                'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('target_age_min__lte', models.F('target_age_max'))), name='unit_target_age_range_ordered')],
+                "verbose_name": "enhet",
+                "verbose_name_plural": "enheter",
+                "ordering": ["name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("target_age_min__lte", models.F("target_age_max"))),
+                        name="unit_target_age_range_ordered",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='namn')),
-                ('kind', models.CharField(choices=[('social_services', 'Socialtjänst'), ('police', 'Polis'), ('school', 'Skola'), ('leisure', 'Fritid'), ('employment', 'Arbetsförmedlingen/Jobbtorg'), ('probation', 'Kriminalvården/Frivården'), ('sis', 'Statens institutionsstyrelse (SiS)'), ('enforcement', 'Kronofogden'), ('health', 'Hälso- och sjukvård'), ('civil_society', 'Civilsamhälle'), ('other', 'Annan')], max_length=30, verbose_name='typ')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='organisations', to='organisations.unit', verbose_name='enhet')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="namn")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("social_services", "Socialtjänst"),
+                            ("police", "Polis"),
+                            ("school", "Skola"),
+                            ("leisure", "Fritid"),
+                            ("employment", "Arbetsförmedlingen/Jobbtorg"),
+                            ("probation", "Kriminalvården/Frivården"),
+                            ("sis", "Statens institutionsstyrelse (SiS)"),
+                            ("enforcement", "Kronofogden"),
+                            ("health", "Hälso- och sjukvård"),
+                            ("civil_society", "Civilsamhälle"),
+                            ("other", "Annan"),
+                        ],
+                        max_length=30,
+                        verbose_name="typ",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="organisations",
+                        to="organisations.unit",
+                        verbose_name="enhet",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'organisation',
-                'verbose_name_plural': 'organisationer',
-                'ordering': ['name'],
+                "verbose_name": "organisation",
+                "verbose_name_plural": "organisationer",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='LifeArea',
+            name="LifeArea",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(verbose_name='kod')),
-                ('label', models.CharField(max_length=200, verbose_name='benämning')),
-                ('label_en', models.CharField(blank=True, max_length=200, verbose_name='benämning på engelska')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='ordning')),
-                ('active', models.BooleanField(default=True, verbose_name='aktiv')),
-                ('unit', models.ForeignKey(blank=True, help_text='Tom = mall som nya enheter får en kopia av.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.unit', verbose_name='enhet')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(verbose_name="kod")),
+                ("label", models.CharField(max_length=200, verbose_name="benämning")),
+                (
+                    "label_en",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="benämning på engelska"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="ordning")),
+                ("active", models.BooleanField(default=True, verbose_name="aktiv")),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Tom = mall som nya enheter får en kopia av.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organisations.unit",
+                        verbose_name="enhet",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'livsområde',
-                'verbose_name_plural': 'livsområden',
-                'ordering': ['position', 'label'],
-                'abstract': False,
+                "verbose_name": "livsområde",
+                "verbose_name_plural": "livsområden",
+                "ordering": ["position", "label"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='LegalReference',
+            name="LegalReference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(verbose_name='kod')),
-                ('label', models.CharField(max_length=200, verbose_name='benämning')),
-                ('label_en', models.CharField(blank=True, max_length=200, verbose_name='benämning på engelska')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='ordning')),
-                ('active', models.BooleanField(default=True, verbose_name='aktiv')),
-                ('kind', models.CharField(choices=[('support', 'Beviljat bistånd'), ('disclosure', 'Utlämnande utan samtycke'), ('consent', 'Samtycke till informationsutbyte')], max_length=20, verbose_name='användning')),
-                ('text', models.TextField(blank=True, verbose_name='text')),
-                ('unit', models.ForeignKey(blank=True, help_text='Tom = mall som nya enheter får en kopia av.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.unit', verbose_name='enhet')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(verbose_name="kod")),
+                ("label", models.CharField(max_length=200, verbose_name="benämning")),
+                (
+                    "label_en",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="benämning på engelska"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="ordning")),
+                ("active", models.BooleanField(default=True, verbose_name="aktiv")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("support", "Beviljat bistånd"),
+                            ("disclosure", "Utlämnande utan samtycke"),
+                            ("consent", "Samtycke till informationsutbyte"),
+                        ],
+                        max_length=20,
+                        verbose_name="användning",
+                    ),
+                ),
+                ("text", models.TextField(blank=True, verbose_name="text")),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Tom = mall som nya enheter får en kopia av.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organisations.unit",
+                        verbose_name="enhet",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lagrum',
-                'verbose_name_plural': 'lagrum',
-                'ordering': ['position', 'label'],
-                'abstract': False,
+                "verbose_name": "lagrum",
+                "verbose_name_plural": "lagrum",
+                "ordering": ["position", "label"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='InformationCategory',
+            name="InformationCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(verbose_name='kod')),
-                ('label', models.CharField(max_length=200, verbose_name='benämning')),
-                ('label_en', models.CharField(blank=True, max_length=200, verbose_name='benämning på engelska')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='ordning')),
-                ('active', models.BooleanField(default=True, verbose_name='aktiv')),
-                ('unit', models.ForeignKey(blank=True, help_text='Tom = mall som nya enheter får en kopia av.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.unit', verbose_name='enhet')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(verbose_name="kod")),
+                ("label", models.CharField(max_length=200, verbose_name="benämning")),
+                (
+                    "label_en",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="benämning på engelska"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="ordning")),
+                ("active", models.BooleanField(default=True, verbose_name="aktiv")),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Tom = mall som nya enheter får en kopia av.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organisations.unit",
+                        verbose_name="enhet",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'uppgiftskategori',
-                'verbose_name_plural': 'uppgiftskategorier',
-                'ordering': ['position', 'label'],
-                'abstract': False,
+                "verbose_name": "uppgiftskategori",
+                "verbose_name_plural": "uppgiftskategorier",
+                "ordering": ["position", "label"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='DischargeReason',
+            name="DischargeReason",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(verbose_name='kod')),
-                ('label', models.CharField(max_length=200, verbose_name='benämning')),
-                ('label_en', models.CharField(blank=True, max_length=200, verbose_name='benämning på engelska')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='ordning')),
-                ('active', models.BooleanField(default=True, verbose_name='aktiv')),
-                ('unit', models.ForeignKey(blank=True, help_text='Tom = mall som nya enheter får en kopia av.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.unit', verbose_name='enhet')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(verbose_name="kod")),
+                ("label", models.CharField(max_length=200, verbose_name="benämning")),
+                (
+                    "label_en",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="benämning på engelska"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="ordning")),
+                ("active", models.BooleanField(default=True, verbose_name="aktiv")),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Tom = mall som nya enheter får en kopia av.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organisations.unit",
+                        verbose_name="enhet",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'skäl för utskrivning',
-                'verbose_name_plural': 'skäl för utskrivning',
-                'ordering': ['position', 'label'],
-                'abstract': False,
+                "verbose_name": "skäl för utskrivning",
+                "verbose_name_plural": "skäl för utskrivning",
+                "ordering": ["position", "label"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='CrimeType',
+            name="CrimeType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(verbose_name='kod')),
-                ('label', models.CharField(max_length=200, verbose_name='benämning')),
-                ('label_en', models.CharField(blank=True, max_length=200, verbose_name='benämning på engelska')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='ordning')),
-                ('active', models.BooleanField(default=True, verbose_name='aktiv')),
-                ('unit', models.ForeignKey(blank=True, help_text='Tom = mall som nya enheter får en kopia av.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.unit', verbose_name='enhet')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(verbose_name="kod")),
+                ("label", models.CharField(max_length=200, verbose_name="benämning")),
+                (
+                    "label_en",
+                    models.CharField(
+                        blank=True, max_length=200, verbose_name="benämning på engelska"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="ordning")),
+                ("active", models.BooleanField(default=True, verbose_name="aktiv")),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Tom = mall som nya enheter får en kopia av.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organisations.unit",
+                        verbose_name="enhet",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'brottstyp',
-                'verbose_name_plural': 'brottstyper',
-                'ordering': ['position', 'label'],
-                'abstract': False,
+                "verbose_name": "brottstyp",
+                "verbose_name_plural": "brottstyper",
+                "ordering": ["position", "label"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('coordinator', 'Lots/samordnare'), ('investigator', 'Utredare/handläggare'), ('supervisor', 'Arbetsledare/enhetschef'), ('partner', 'Partner'), ('leadership', 'Ledning/styrgrupp'), ('analyst', 'Statistikutredare'), ('administrator', 'Systemadministratör')], max_length=20, verbose_name='roll')),
-                ('may_decide', models.BooleanField(default=False, help_text='Enligt enhetens delegationsordning; gäller endast arbetsledare.', verbose_name='har delegation att besluta')),
-                ('function', models.CharField(blank=True, max_length=200, verbose_name='funktion')),
-                ('active', models.BooleanField(default=True, verbose_name='aktiv')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL, verbose_name='användare')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='organisations.organisation', verbose_name='organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("coordinator", "Lots/samordnare"),
+                            ("investigator", "Utredare/handläggare"),
+                            ("supervisor", "Arbetsledare/enhetschef"),
+                            ("partner", "Partner"),
+                            ("leadership", "Ledning/styrgrupp"),
+                            ("analyst", "Statistikutredare"),
+                            ("administrator", "Systemadministratör"),
+                        ],
+                        max_length=20,
+                        verbose_name="roll",
+                    ),
+                ),
+                (
+                    "may_decide",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Enligt enhetens delegationsordning; gäller endast arbetsledare.",
+                        verbose_name="har delegation att besluta",
+                    ),
+                ),
+                ("function", models.CharField(blank=True, max_length=200, verbose_name="funktion")),
+                ("active", models.BooleanField(default=True, verbose_name="aktiv")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="användare",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="organisations.organisation",
+                        verbose_name="organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'roll i organisation',
-                'verbose_name_plural': 'roller i organisationer',
-                'constraints': [models.UniqueConstraint(fields=('user', 'organisation', 'role'), name='membership_unique_role'), models.CheckConstraint(condition=models.Q(('may_decide', False), ('role', 'supervisor'), _connector='OR'), name='membership_only_supervisor_decides')],
+                "verbose_name": "roll i organisation",
+                "verbose_name_plural": "roller i organisationer",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("user", "organisation", "role"), name="membership_unique_role"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("may_decide", False), ("role", "supervisor"), _connector="OR"
+                        ),
+                        name="membership_only_supervisor_decides",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='organisation',
-            constraint=models.UniqueConstraint(fields=('unit', 'name'), name='organisation_unique_name'),
+            model_name="organisation",
+            constraint=models.UniqueConstraint(
+                fields=("unit", "name"), name="organisation_unique_name"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lifearea',
-            constraint=models.UniqueConstraint(fields=('unit', 'code'), name='lifearea_unique_code_per_unit'),
+            model_name="lifearea",
+            constraint=models.UniqueConstraint(
+                fields=("unit", "code"), name="lifearea_unique_code_per_unit"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='legalreference',
-            constraint=models.UniqueConstraint(fields=('unit', 'code'), name='legalreference_unique_code_per_unit'),
+            model_name="legalreference",
+            constraint=models.UniqueConstraint(
+                fields=("unit", "code"), name="legalreference_unique_code_per_unit"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='informationcategory',
-            constraint=models.UniqueConstraint(fields=('unit', 'code'), name='infocategory_unique_code_per_unit'),
+            model_name="informationcategory",
+            constraint=models.UniqueConstraint(
+                fields=("unit", "code"), name="infocategory_unique_code_per_unit"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dischargereason',
-            constraint=models.UniqueConstraint(fields=('unit', 'code'), name='dischargereason_unique_code_per_unit'),
+            model_name="dischargereason",
+            constraint=models.UniqueConstraint(
+                fields=("unit", "code"), name="dischargereason_unique_code_per_unit"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='crimetype',
-            constraint=models.UniqueConstraint(fields=('unit', 'code'), name='crimetype_unique_code_per_unit'),
+            model_name="crimetype",
+            constraint=models.UniqueConstraint(
+                fields=("unit", "code"), name="crimetype_unique_code_per_unit"
+            ),
         ),
     ]

@@ -5,63 +5,131 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organisations', '0001_initial'),
+        ("organisations", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_name', models.CharField(max_length=100, verbose_name='förnamn')),
-                ('last_name', models.CharField(max_length=100, verbose_name='efternamn')),
-                ('identity_number', models.CharField(blank=True, max_length=12, null=True, verbose_name='person- eller samordningsnummer')),
-                ('number_kind', models.CharField(choices=[('personnummer', 'Personnummer'), ('samordningsnummer', 'Samordningsnummer'), ('none', 'Saknas')], default='none', max_length=20, verbose_name='typ av nummer')),
-                ('reserve_number', models.CharField(blank=True, max_length=40, verbose_name='reservnummer')),
-                ('birth_date', models.DateField(verbose_name='födelsedatum')),
-                ('street_address', models.CharField(blank=True, max_length=200, verbose_name='adress')),
-                ('postal_code', models.CharField(blank=True, max_length=10, verbose_name='postnummer')),
-                ('city', models.CharField(blank=True, max_length=100, verbose_name='ort')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='telefon')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-post')),
-                ('protected_identity', models.BooleanField(default=False, help_text='Adress och kontaktuppgifter visas då bara för ärendets personal inom socialtjänsten.', verbose_name='skyddade personuppgifter')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='registrerad')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='ändrad')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='people', to='organisations.unit', verbose_name='enhet')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_name", models.CharField(max_length=100, verbose_name="förnamn")),
+                ("last_name", models.CharField(max_length=100, verbose_name="efternamn")),
+                (
+                    "identity_number",
+                    models.CharField(
+                        blank=True,
+                        max_length=12,
+                        null=True,
+                        verbose_name="person- eller samordningsnummer",
+                    ),
+                ),
+                (
+                    "number_kind",
+                    models.CharField(
+                        choices=[
+                            ("personnummer", "Personnummer"),
+                            ("samordningsnummer", "Samordningsnummer"),
+                            ("none", "Saknas"),
+                        ],
+                        default="none",
+                        max_length=20,
+                        verbose_name="typ av nummer",
+                    ),
+                ),
+                (
+                    "reserve_number",
+                    models.CharField(blank=True, max_length=40, verbose_name="reservnummer"),
+                ),
+                ("birth_date", models.DateField(verbose_name="födelsedatum")),
+                (
+                    "street_address",
+                    models.CharField(blank=True, max_length=200, verbose_name="adress"),
+                ),
+                (
+                    "postal_code",
+                    models.CharField(blank=True, max_length=10, verbose_name="postnummer"),
+                ),
+                ("city", models.CharField(blank=True, max_length=100, verbose_name="ort")),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="telefon")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-post")),
+                (
+                    "protected_identity",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Adress och kontaktuppgifter visas då bara för ärendets personal inom socialtjänsten.",
+                        verbose_name="skyddade personuppgifter",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="registrerad")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="ändrad")),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="people",
+                        to="organisations.unit",
+                        verbose_name="enhet",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'person',
-                'verbose_name_plural': 'personer',
-                'ordering': ['last_name', 'first_name'],
+                "verbose_name": "person",
+                "verbose_name_plural": "personer",
+                "ordering": ["last_name", "first_name"],
             },
         ),
         migrations.CreateModel(
-            name='Guardian',
+            name="Guardian",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='namn')),
-                ('relation', models.CharField(blank=True, max_length=100, verbose_name='relation')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='telefon')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-post')),
-                ('street_address', models.CharField(blank=True, max_length=200, verbose_name='adress')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='guardians', to='people.person', verbose_name='person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="namn")),
+                ("relation", models.CharField(blank=True, max_length=100, verbose_name="relation")),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="telefon")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-post")),
+                (
+                    "street_address",
+                    models.CharField(blank=True, max_length=200, verbose_name="adress"),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="guardians",
+                        to="people.person",
+                        verbose_name="person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'vårdnadshavare',
-                'verbose_name_plural': 'vårdnadshavare',
-                'ordering': ['name'],
+                "verbose_name": "vårdnadshavare",
+                "verbose_name_plural": "vårdnadshavare",
+                "ordering": ["name"],
             },
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['unit', 'last_name', 'first_name'], name='people_pers_unit_id_3be0a3_idx'),
+            model_name="person",
+            index=models.Index(
+                fields=["unit", "last_name", "first_name"], name="people_pers_unit_id_3be0a3_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(fields=('unit', 'identity_number'), name='person_unique_number_per_unit'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                fields=("unit", "identity_number"), name="person_unique_number_per_unit"
+            ),
         ),
     ]

@@ -15,7 +15,17 @@ from django.utils import timezone
 from insats.cases import services as case_services
 from insats.cases.lifecycle import State
 from insats.cases.models import Case, Source
-from insats.organisations.models import DischargeReason, Membership, Organisation, Role, Unit, User
+from insats.consent import services as consent_services
+from insats.organisations.models import (
+    DischargeReason,
+    InformationCategory,
+    LegalReference,
+    Membership,
+    Organisation,
+    Role,
+    Unit,
+    User,
+)
 from insats.organisations.services import unit_create
 from insats.people.models import Guardian, Person
 from insats.people.personnummer import luhn_check_digit
@@ -263,10 +273,74 @@ class Command(BaseCommand):
         names = iter(
             rng.sample([(f, s) for f in FIRST_NAMES for s in LAST_NAMES], k=len(FIRST_NAMES) * 2)
         )
+        cases = {}
         for state, counts in STATE_PLAN.items():
             for index, count in enumerate(counts):
                 for n in range(count):
-                    self._case(rng, units[index], staff[index], state, next(names), n, today)
+                    case = self._case(rng, units[index], staff[index], state, next(names), n, today)
+                    cases.setdefault((index, state), []).append(case)
+        self._consents(cases, users, organisations, today)
+
+    def _consents(self, cases, users, organisations, today) -> None:
+        """Every consent state: none, active, expiring soon, expired, revoked, partial."""
+        police, school = organisations[0, "police"], organisations[0, "school"]
+        social = organisations[0, "social_services"]
+        categories = {c.code: c for c in InformationCategory.objects.filter(unit=police.unit)}
+        plans = [
+            # (state, index, organisations, category codes, valid_from offset, length, revoke)
+            (State.IMPLEMENTATION, 0, [police, school], list(categories), -60, 365, False),
+            (State.IMPLEMENTATION, 1, [police], ["criminality", "occupation"], -30, 365, False),
+            (State.FOLLOW_UP, 0, [police, school], list(categories), -355, 365, False),
+            (State.FOLLOW_UP, 1, [police, school], list(categories), -400, 365, False),
+            (State.ASSIGNMENT, 0, [police, school], list(categories), -90, 365, True),
+            (State.DECISION, 0, [police], ["criminality"], -20, 180, False),
+        ]
+        for state, index, orgs, codes, offset, length, revoke in plans:
+            case = cases[0, state][index]
+            lots = case.coordinator
+            for user, organisation, function in (
+                (users["polis"], police, "Kommunpolis"),
+                (users["skola"], school, "Mentor"),
+            ):
+                consent_services.member_add_user(
+                    case=case, by=lots, user=user, organisation=organisation, function=function
+                )
+            consent_services.member_add_external(
+                case=case, by=lots, name="Kim Tränarsson", function="Fotbollstränare"
+            )
+            start = today + timedelta(days=offset)
+            person = case.person
+            consent = consent_services.consent_create(
+                case=case,
+                by=lots,
+                organisations=orgs,
+                categories=[categories[c] for c in codes],
+                place="Exempelstad",
+                signed_on=start,
+                valid_from=start,
+                valid_until=start + timedelta(days=length),
+                officer_name=lots.get_full_name(),
+                officer_phone="010-000 00 00",
+                officer_organisation=social,
+                person_signed=True,
+                guardians_signed=person.guardians.all() if person.age(start) < 18 else [],
+            )
+            if revoke:
+                consent_services.consent_revoke(
+                    consent=consent,
+                    by=lots,
+                    revoked_on=today - timedelta(days=3),
+                    how="Muntligt vid möte med lotsen",
+                )
+        disclosure_case = cases[0, State.INVESTIGATION][0]
+        consent_services.disclosure_record(
+            case=disclosure_case,
+            by=disclosure_case.coordinator,
+            to_organisation=police,
+            information="Uppgift om att den unge deltar i utredning hos socialtjänsten.",
+            disclosed_on=today - timedelta(days=5),
+            legal_basis=LegalReference.objects.get(unit=police.unit, code="osl_10_18a"),
+        )
 
     def _case(self, rng, unit, staff, state, name, n, today) -> Case:
         age = rng.randint(unit.target_age_min, unit.target_age_max)
@@ -291,7 +365,7 @@ class Command(BaseCommand):
                 phone=f"070-000 {rng.randint(10, 99)} {rng.randint(10, 99)}",
                 protected_identity=(n == 1 and state == State.IMPLEMENTATION),
             )
-            if person.age(today) < 18:
+            if person.age(today - timedelta(days=400)) < 18:  # minor when earliest consent signed
                 Guardian.objects.create(
                     person=person,
                     name=f"{rng.choice(FIRST_NAMES)} {last}",

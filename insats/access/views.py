@@ -1,0 +1,102 @@
+"""Log review for supervisors: browse and filter the access log, flag entries, record reviews."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from insats.organisations.models import Unit, User
+
+from . import log, policy
+from .decorators import SIGNED_IN, access_policy
+from .forms import FlagForm, LogFilterForm, LogReviewForm
+from .models import AccessLogEntry, AccessLogFlag, LogReview
+
+
+def _reviewable_entries(user):
+    """Entries about the supervisor's units, and unit-less entries (lists) by their staff."""
+    units = policy.review_units(user)
+    if not units:
+        raise Http404
+    unit_users = User.objects.filter(memberships__organisation__unit_id__in=units)
+    return AccessLogEntry.objects.filter(
+        Q(unit_id__in=units) | Q(unit_id__isnull=True, user__in=unit_users)
+    ), units
+
+
+@access_policy(SIGNED_IN)
+def log_list(request):
+    entries, units = _reviewable_entries(request.user)
+    form = LogFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    if filters.get("case"):
+        entries = entries.filter(case_id=filters["case"])
+    if filters.get("username"):
+        entries = entries.filter(username__iexact=filters["username"])
+    if filters.get("action"):
+        entries = entries.filter(action=filters["action"])
+    if filters.get("start"):
+        entries = entries.filter(at__date__gte=filters["start"])
+    if filters.get("end"):
+        entries = entries.filter(at__date__lte=filters["end"])
+    if filters.get("flagged"):
+        entries = entries.filter(flags__isnull=False).distinct()
+    page = Paginator(entries.prefetch_related("flags").order_by("-pk"), 50).get_page(
+        request.GET.get("sida")
+    )
+    log.record(
+        user=request.user,
+        action=log.Action.SEARCH,
+        object_type="access_log",
+        detail=request.GET.urlencode()[:500],
+    )
+    query = request.GET.copy()
+    query.pop("sida", None)
+    return render(
+        request,
+        "access/log_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "flag_form": FlagForm(),
+            "reviews": LogReview.objects.filter(unit_id__in=units).select_related(
+                "reviewer", "unit"
+            )[:20],
+        },
+    )
+
+
+@require_POST
+@access_policy(SIGNED_IN)
+def log_flag(request, entry_pk: int):
+    entries, _units = _reviewable_entries(request.user)
+    entry = entries.filter(pk=entry_pk).first()
+    if entry is None:
+        raise Http404
+    form = FlagForm(request.POST)
+    if form.is_valid():
+        AccessLogFlag.objects.create(
+            entry=entry, flagged_by=request.user, note=form.cleaned_data["note"]
+        )
+        messages.success(request, _("Posten är markerad för uppföljning."))
+    else:
+        messages.error(request, _("Skriv varför posten ska följas upp."))
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/logg/") else "log_list")
+
+
+@access_policy(SIGNED_IN)
+def review_create(request):
+    _entries, units = _reviewable_entries(request.user)
+    form = LogReviewForm(request.POST or None, units=Unit.objects.filter(pk__in=units))
+    if request.method == "POST" and form.is_valid():
+        review = form.save(commit=False)
+        review.reviewer = request.user
+        review.save()
+        messages.success(request, _("Loggranskningen är dokumenterad."))
+        return redirect("log_list")
+    return render(request, "access/review_form.html", {"form": form})

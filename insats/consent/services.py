@@ -1,0 +1,317 @@
+"""Write use cases for consent, case membership and disclosures without consent.
+
+Every write checks the access policy, validates with Swedish messages and writes the access
+log inside the same transaction, so a rolled-back write leaves no log entry behind.
+"""
+
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from insats.access import log, policy
+from insats.cases.models import Case, CaseMember
+from insats.organisations.models import Membership, Organisation, Role
+
+from . import rules
+from .files import validate_scan
+from .models import Consent, Disclosure
+
+
+def _require(user, action, case) -> policy.Decision:
+    decision = policy.decide_case(user, action, case)
+    if not decision:
+        raise PermissionDenied(decision.reason)
+    return decision
+
+
+@transaction.atomic
+def consent_create(
+    *,
+    case: Case,
+    by,
+    organisations,
+    categories,
+    place: str,
+    signed_on: date,
+    valid_from: date,
+    valid_until: date,
+    officer_name: str,
+    officer_phone: str,
+    officer_organisation: Organisation,
+    person_signed: bool = False,
+    guardians_signed=(),
+    own_consent_judgement: str = "",
+    form: str = Consent.Form.WRITTEN,
+    oral_received_by: str = "",
+    research_follow_up: bool = False,
+    network_members=(),
+) -> Consent:
+    """Record a consent; refuse one that breaks the age rule or is not specific enough."""
+    decision = _require(by, policy.Action.MANAGE_CONSENT, case)
+    errors: dict[str, str] = {}
+    if case.person is None:
+        raise ValidationError(_("Identifiera ärendet innan samtycke registreras."))
+    organisations, categories = list(organisations), list(categories)
+    guardians_signed, network_members = list(guardians_signed), list(network_members)
+    if not organisations:
+        errors["organisations"] = _("Samtycket måste gälla minst en organisation.")
+    elif any(o.unit_id != case.unit_id for o in organisations):
+        errors["organisations"] = _("Organisationen hör inte till enhetens samverkan.")
+    if not categories:
+        errors["categories"] = _("Samtycket måste gälla minst en uppgiftskategori.")
+    elif any(c.unit_id != case.unit_id for c in categories):
+        errors["categories"] = _("Kategorin finns inte i enhetens lista.")
+    if valid_until < valid_from:
+        errors["valid_until"] = _("Samtycket kan inte upphöra innan det börjar gälla.")
+    if signed_on > timezone.localdate():
+        errors["signed_on"] = _("Datumet för samtycket kan inte ligga i framtiden.")
+    if form == Consent.Form.ORAL and not oral_received_by.strip():
+        errors["oral_received_by"] = _("Ange vem som tog emot det muntliga samtycket.")
+    if any(m.case_id != case.pk or not m.is_external for m in network_members):
+        errors["network_members"] = _("Välj personer ur ärendets nätverk.")
+    guardians = set(case.person.guardians.values_list("pk", flat=True))
+    if not {g.pk for g in guardians_signed} <= guardians:
+        errors["guardians_signed"] = _("Vårdnadshavaren hör inte till personen.")
+    else:
+        errors.update(
+            rules.signatory_errors(
+                age=case.person.age(signed_on),
+                person_signed=person_signed,
+                guardians_signed={g.pk for g in guardians_signed},
+                guardians=guardians,
+                judgement=own_consent_judgement,
+            )
+        )
+    if errors:
+        raise ValidationError(errors)
+    consent = Consent.objects.create(
+        case=case,
+        place=place,
+        signed_on=signed_on,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        officer_name=officer_name,
+        officer_phone=officer_phone,
+        officer_organisation=officer_organisation,
+        person_signed=person_signed,
+        own_consent_judgement=own_consent_judgement.strip(),
+        form=form,
+        oral_received_by=oral_received_by.strip(),
+        research_follow_up=research_follow_up,
+        recorded_by=by,
+    )
+    consent.organisations.set(organisations)
+    consent.categories.set(categories)
+    consent.guardians_signed.set(guardians_signed)
+    consent.network_members.set(network_members)
+    log.record(
+        user=by,
+        action=log.Action.CREATE,
+        object_type="consent",
+        case=case,
+        object_id=consent.pk,
+        grounds=decision.grounds,
+    )
+    return consent
+
+
+@transaction.atomic
+def consent_revoke(*, consent: Consent, by, revoked_on: date, how: str) -> Consent:
+    """Revocation ends every partner's access at once (the policy reads it on each request)."""
+    decision = _require(by, policy.Action.MANAGE_CONSENT, consent.case)
+    if consent.revoked_on is not None:
+        raise ValidationError(_("Samtycket är redan återkallat."))
+    errors = {}
+    if revoked_on > timezone.localdate():
+        errors["revoked_on"] = _("Datumet kan inte ligga i framtiden.")
+    if not how.strip():
+        errors["how"] = _("Ange hur samtycket återkallades.")
+    if errors:
+        raise ValidationError(errors)
+    consent.revoked_on = revoked_on
+    consent.revoked_how = how.strip()
+    consent.revoked_by = by
+    consent.revocation_recorded_at = timezone.now()
+    consent.save(
+        update_fields=["revoked_on", "revoked_how", "revoked_by", "revocation_recorded_at"]
+    )
+    log.record(
+        user=by,
+        action=log.Action.CHANGE,
+        object_type="consent",
+        case=consent.case,
+        object_id=consent.pk,
+        grounds=decision.grounds,
+        detail="revoked",
+    )
+    return consent
+
+
+@transaction.atomic
+def consent_attach_scan(*, consent: Consent, by, upload) -> Consent:
+    decision = _require(by, policy.Action.MANAGE_CONSENT, consent.case)
+    content_type = validate_scan(upload)
+    if consent.scan:
+        consent.scan.delete(save=False)
+    consent.scan.save(f"samtycke-{consent.pk}{_EXTENSIONS[content_type]}", upload, save=False)
+    consent.scan_content_type = content_type
+    consent.scan_uploaded_at = timezone.now()
+    consent.save(update_fields=["scan", "scan_content_type", "scan_uploaded_at"])
+    log.record(
+        user=by,
+        action=log.Action.CHANGE,
+        object_type="consent_scan",
+        case=consent.case,
+        object_id=consent.pk,
+        grounds=decision.grounds,
+    )
+    return consent
+
+
+_EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+
+
+@transaction.atomic
+def member_add_user(*, case: Case, by, user, organisation: Organisation, function: str = ""):
+    decision = _require(by, policy.Action.MANAGE_MEMBERS, case)
+    if (
+        organisation.unit_id != case.unit_id
+        or not user.memberships.filter(organisation=organisation, active=True).exists()
+    ):
+        raise ValidationError(
+            {"user": _("Användaren har ingen roll i den organisationen i enhetens samverkan.")}
+        )
+    if case.members.filter(user=user, removed_at__isnull=True).exists():
+        raise ValidationError({"user": _("Användaren är redan med i gruppen.")})
+    member = CaseMember.objects.create(
+        case=case,
+        user=user,
+        organisation=organisation,
+        function=function,
+        added_by=by,
+        has_confidentiality_duty=True,
+    )
+    log.record(
+        user=by,
+        action=log.Action.CREATE,
+        object_type="case_member",
+        case=case,
+        object_id=member.pk,
+        grounds=decision.grounds,
+        detail=f"user={user.pk}",
+    )
+    return member
+
+
+@transaction.atomic
+def member_add_external(
+    *,
+    case: Case,
+    by,
+    name: str,
+    function: str = "",
+    phone: str = "",
+    email: str = "",
+    has_confidentiality_duty: bool = False,
+):
+    """A person without an account, e.g. a football coach the young person has chosen."""
+    decision = _require(by, policy.Action.MANAGE_MEMBERS, case)
+    if not name.strip():
+        raise ValidationError({"name": _("Ange namn.")})
+    member = CaseMember.objects.create(
+        case=case,
+        name=name.strip(),
+        function=function,
+        phone=phone,
+        email=email,
+        has_confidentiality_duty=has_confidentiality_duty,
+        added_by=by,
+    )
+    log.record(
+        user=by,
+        action=log.Action.CREATE,
+        object_type="case_member",
+        case=case,
+        object_id=member.pk,
+        grounds=decision.grounds,
+        detail="external",
+    )
+    return member
+
+
+@transaction.atomic
+def member_remove(*, member: CaseMember, by) -> CaseMember:
+    decision = _require(by, policy.Action.MANAGE_MEMBERS, member.case)
+    if member.removed_at is not None:
+        raise ValidationError(_("Medlemmen är redan borttagen."))
+    member.removed_at = timezone.now()
+    member.removed_by = by
+    member.save(update_fields=["removed_at", "removed_by"])
+    log.record(
+        user=by,
+        action=log.Action.CHANGE,
+        object_type="case_member",
+        case=member.case,
+        object_id=member.pk,
+        grounds=decision.grounds,
+        detail="removed",
+    )
+    return member
+
+
+@transaction.atomic
+def disclosure_record(
+    *,
+    case: Case,
+    by,
+    information: str,
+    to_organisation: Organisation,
+    disclosed_on: date,
+    legal_basis,
+    to_person: str = "",
+    note: str = "",
+) -> Disclosure:
+    decision = _require(by, policy.Action.RECORD_DISCLOSURE, case)
+    errors = {}
+    if not information.strip():
+        errors["information"] = _("Beskriv vilka uppgifter som lämnades.")
+    if to_organisation.unit_id != case.unit_id:
+        errors["to_organisation"] = _("Organisationen hör inte till enhetens samverkan.")
+    if legal_basis.unit_id != case.unit_id or legal_basis.kind != "disclosure":
+        errors["legal_basis"] = _("Välj ett lagrum ur enhetens lista för utlämnanden.")
+    if disclosed_on > timezone.localdate():
+        errors["disclosed_on"] = _("Datumet kan inte ligga i framtiden.")
+    if errors:
+        raise ValidationError(errors)
+    disclosure = Disclosure.objects.create(
+        case=case,
+        information=information.strip(),
+        to_organisation=to_organisation,
+        to_person=to_person,
+        disclosed_on=disclosed_on,
+        legal_basis=legal_basis,
+        note=note,
+        disclosed_by=by,
+    )
+    log.record(
+        user=by,
+        action=log.Action.CREATE,
+        object_type="disclosure",
+        case=case,
+        object_id=disclosure.pk,
+        grounds=(*decision.grounds, f"legal_basis:{legal_basis.code}"),
+    )
+    return disclosure
+
+
+def partner_users_for(case: Case):
+    """Users who can be added to the group: anyone with a role in the unit's organisations."""
+    return (
+        Membership.objects.filter(organisation__unit_id=case.unit_id, active=True)
+        .exclude(role__in=[Role.LEADERSHIP, Role.ANALYST, Role.ADMINISTRATOR])
+        .select_related("user", "organisation")
+        .order_by("organisation__name", "user__first_name")
+    )
