@@ -9,6 +9,16 @@ from .personnummer import InvalidIdentityNumber, parse
 
 
 class PersonForm(forms.ModelForm):
+    # Shown and changed only by those the policy lets see contact details (protected identity).
+    CONTACT_FIELDS = (
+        "street_address",
+        "postal_code",
+        "city",
+        "phone",
+        "email",
+        "protected_identity",
+    )
+
     number = forms.CharField(
         label=_("Person- eller samordningsnummer"),
         required=False,
@@ -69,6 +79,11 @@ class PersonForm(forms.ModelForm):
         elif cleaned.get("birth_date") and cleaned["birth_date"] > timezone.localdate():
             self.add_error("birth_date", _("Födelsedatumet kan inte ligga i framtiden."))
         return cleaned
+
+    def drop_contact_fields(self) -> None:
+        """Leave address, contact details and the protection flag out: neither shown nor saved."""
+        for name in self.CONTACT_FIELDS:
+            self.fields.pop(name, None)
 
     def person_fields(self) -> dict:
         """The cleaned values as model fields, with the number normalised."""

@@ -39,6 +39,11 @@ def person_detail(request, pk: int):
 def person_edit(request, pk: int):
     person, _decision = policy.get_person_or_404(request.user, pk, policy.Action.CHANGE_PERSON)
     form = PersonForm(request.POST or None, instance=person)
+    contact_hidden = not policy.decide_person(
+        request.user, policy.Action.VIEW_PERSON_CONTACT, person
+    )
+    if contact_hidden:
+        form.drop_contact_fields()
     if request.method == "POST" and form.is_valid():
         try:
             services.person_update(person=person, by=request.user, **form.person_fields())
@@ -47,7 +52,11 @@ def person_edit(request, pk: int):
         else:
             messages.success(request, _("Personuppgifterna är sparade."))
             return redirect("person_detail", pk=person.pk)
-    return render(request, "people/person_edit.html", {"person": person, "form": form})
+    return render(
+        request,
+        "people/person_edit.html",
+        {"person": person, "form": form, "contact_hidden": contact_hidden},
+    )
 
 
 @access_policy(OBJECT)
