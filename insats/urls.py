@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from insats.access.decorators import PUBLIC, SIGNED_IN, access_policy
 from insats.consent import views as consent_views
 from insats.core import views as core_views
 
-admin.site.site_header = "Insats – administration"
+admin.site.site_header = _("Insats – administration")
 admin.site.site_title = "Insats"
 
 login_view = access_policy(PUBLIC)(

@@ -8,7 +8,7 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from insats.access import log, policy
@@ -20,7 +20,9 @@ from .models import Case, CaseTransition
 
 
 def format_alias(number: str, age: int) -> str:
-    return _("Ärende %(number)s, %(age)s år") % {"number": number, "age": age}
+    """The stored alias is always Swedish: it is an identifier people search for and cite."""
+    with translation.override("sv"):
+        return _("Ärende %(number)s, %(age)s år") % {"number": number, "age": age}
 
 
 def age_warning(unit: Unit, age: int) -> str | None:

@@ -62,7 +62,17 @@ def case_create(request):
     if not units.exists():
         raise Http404
     form = IntakeForm(request.POST or None, units=units)
-    person_form = PersonForm(request.POST or None, prefix="person", unit=None)
+    # The person's fields are only validated when the intake is an identified one.
+    person_form = PersonForm(
+        request.POST if form.identified else None,
+        prefix="person",
+        unit=None,
+        initial={
+            key.removeprefix("person-"): value
+            for key, value in request.POST.items()
+            if key.startswith("person-")
+        },
+    )
     if request.method == "POST" and form.is_valid():
         unit = form.cleaned_data["unit"]
         person_form.unit = unit

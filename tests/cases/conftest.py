@@ -1,0 +1,118 @@
+"""Local fixtures for the case tests: drive a case to any state, read a re-rendered form."""
+
+from collections import deque
+from html.parser import HTMLParser
+
+import pytest
+
+from insats.cases import services
+from insats.cases.lifecycle import TRANSITIONS, State
+from insats.cases.models import Case
+from insats.organisations.models import DischargeReason
+
+
+def path_to(target: str) -> list:
+    """The shortest chain of allowed moves from intake to `target` (breadth-first search)."""
+    paths = {State.INTAKE.value: []}
+    queue = deque([State.INTAKE.value])
+    while queue:
+        state = queue.popleft()
+        for transition in TRANSITIONS:
+            if transition.source == state and transition.target.value not in paths:
+                paths[transition.target.value] = [*paths[state], transition]
+                queue.append(transition.target.value)
+    if target not in paths:
+        raise AssertionError(f"No path from intake to {target} in the lifecycle table")
+    return paths[target]
+
+
+def a_discharge_reason(world) -> DischargeReason:
+    return DischargeReason.objects.filter(unit=world.unit, active=True).order_by("position")[0]
+
+
+def drive_case(world, case: Case, target: str) -> Case:
+    """Move a fresh intake to `target` through the service, as the deciding supervisor.
+
+    The supervisor is neither the case's investigator nor its coordinator, so decision moves
+    are allowed; discharges name the first active reason of the unit.
+    """
+    for transition in path_to(target):
+        services.case_transition(
+            case=case,
+            to_state=transition.target,
+            by=world.supervisor,
+            reason=f"Steg till {transition.target.label}.",
+            discharge_reason=a_discharge_reason(world)
+            if transition.needs_discharge_reason
+            else None,
+        )
+    case.refresh_from_db()
+    assert case.state == target
+    return case
+
+
+@pytest.fixture
+def case_in(unit_a):
+    """`case_in(State.DECISION)` — a de-identified case of unit A in that state."""
+
+    def make(state, world=None, **fields):
+        world = world or unit_a
+        return drive_case(world, world.case(**fields), state)
+
+    return make
+
+
+class _FormReader(HTMLParser):
+    """Collects what a browser would submit again: input values, checked boxes, selections."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.values: dict[str, list[str]] = {}
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def _add(self, name, value):
+        self.values.setdefault(name, []).append(value)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name:
+            kind = attrs.get("type", "text")
+            if kind in ("radio", "checkbox"):
+                if "checked" in attrs:
+                    self._add(name, attrs.get("value", "on"))
+            elif kind not in ("submit", "button"):
+                self._add(name, attrs.get("value") or "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self._add(name, "")
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select and "selected" in attrs:
+            self._add(self._select, attrs.get("value", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.values[self._textarea][-1] += data
+
+
+def read_form(html: str) -> dict[str, str]:
+    """Field name → the value the page would submit (last one wins; textarea newline trimmed)."""
+    reader = _FormReader()
+    reader.feed(html)
+    return {name: values[-1].removeprefix("\n") for name, values in reader.values.items()}
+
+
+@pytest.fixture
+def form_values():
+    def read(response) -> dict[str, str]:
+        return read_form(response.content.decode())
+
+    return read
