@@ -47,7 +47,7 @@ class AccessLogEntry(models.Model):
     action = models.CharField(_("händelse"), max_length=10, choices=Action.choices)
     object_type = models.CharField(_("objekt"), max_length=50)
     object_id = models.CharField(_("objekt-id"), max_length=50, blank=True)
-    category = models.CharField(_("kategori"), max_length=50, blank=True)
+    category = models.TextField(_("kategorier"), blank=True)
     grounds = models.CharField(_("grund"), max_length=500, blank=True)
     detail = models.TextField(_("detaljer"), blank=True)
     prev_hash = models.CharField(max_length=64)

@@ -417,13 +417,18 @@ def _int_or_404(pk) -> int:
 
 
 def log_listing(user, object_type: str, cases, detail: str = "") -> None:
-    """One entry for a list or search page, naming every case shown on it."""
-    ids = [case.pk for case in cases]
-    if not ids:
-        return
-    log.record(
-        user=user,
-        action=log.Action.SEARCH,
-        object_type=object_type,
-        detail=f"{detail} cases={','.join(map(str, ids))}".strip(),
-    )
+    """Log a list or search page, naming every case shown on it.
+
+    One entry per unit, so that each unit's log review sees exactly its own cases.
+    """
+    by_unit: dict[int, list[int]] = defaultdict(list)
+    for case in cases:
+        by_unit[case.unit_id].append(case.pk)
+    for unit_id, ids in sorted(by_unit.items()):
+        log.record(
+            user=user,
+            action=log.Action.SEARCH,
+            object_type=object_type,
+            unit_id=unit_id,
+            detail=f"{detail} cases={','.join(map(str, ids))}".strip(),
+        )

@@ -2,13 +2,12 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from insats.organisations.models import Unit, User
+from insats.organisations.models import Unit
 
 from . import log, policy
 from .decorators import SIGNED_IN, access_policy
@@ -17,14 +16,11 @@ from .models import AccessLogEntry, AccessLogFlag, LogReview
 
 
 def _reviewable_entries(user):
-    """Entries about the supervisor's units, and unit-less entries (lists) by their staff."""
+    """Entries about the supervisor's units (list pages are logged per unit too)."""
     units = policy.review_units(user)
     if not units:
         raise Http404
-    unit_users = User.objects.filter(memberships__organisation__unit_id__in=units)
-    return AccessLogEntry.objects.filter(
-        Q(unit_id__in=units) | Q(unit_id__isnull=True, user__in=unit_users)
-    ), units
+    return AccessLogEntry.objects.filter(unit_id__in=units), units
 
 
 @access_policy(SIGNED_IN)
@@ -44,14 +40,17 @@ def log_list(request):
         entries = entries.filter(at__date__lte=filters["end"])
     if filters.get("flagged"):
         entries = entries.filter(flags__isnull=False).distinct()
+    # Log the review itself first, so the page and its count include this very entry.
+    for unit_id in sorted(units):
+        log.record(
+            user=request.user,
+            action=log.Action.SEARCH,
+            object_type="access_log",
+            unit_id=unit_id,
+            detail=request.GET.urlencode()[:500],
+        )
     page = Paginator(entries.prefetch_related("flags").order_by("-pk"), 50).get_page(
         request.GET.get("sida")
-    )
-    log.record(
-        user=request.user,
-        action=log.Action.SEARCH,
-        object_type="access_log",
-        detail=request.GET.urlencode()[:500],
     )
     query = request.GET.copy()
     query.pop("sida", None)

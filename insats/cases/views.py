@@ -38,6 +38,7 @@ def case_list(request):
         sort=CaseFilterForm.SORTS.get(filters.get("sort") or "number"),
     )
     page = Paginator(cases, settings.INSATS_PAGE_SIZE).get_page(request.GET.get("sida"))
+    policy.log_listing(request.user, "case_list", page.object_list, detail=_query_detail(filters))
     query = request.GET.copy()
     query.pop("sida", None)
     return render(

@@ -11,6 +11,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from insats.organisations.models import Role, User
+
 from .models import Consent
 
 
@@ -20,15 +22,15 @@ def notify_expired_consents(today: date) -> int:
     ).select_related("case__coordinator")
     sent = 0
     for consent in expired:
+        recipients = _recipients(consent.case)
+        if not recipients:
+            continue  # stays unnotified, so the notice goes out once someone has an address
         with transaction.atomic():
-            # Re-read under lock so two overlapping runs cannot both send.
-            claimed = Consent.objects.filter(
-                pk=consent.pk, expiry_notified_on__isnull=True
-            ).update(expiry_notified_on=today)
+            # Claim it first so two overlapping runs cannot both send.
+            claimed = Consent.objects.filter(pk=consent.pk, expiry_notified_on__isnull=True).update(
+                expiry_notified_on=today
+            )
             if not claimed:
-                continue
-            coordinator = consent.case.coordinator
-            if coordinator is None or not coordinator.email:
                 continue
             send_mail(
                 subject=_("Samtycke har gått ut: %(alias)s") % {"alias": consent.case.alias},
@@ -38,7 +40,20 @@ def notify_expired_consents(today: date) -> int:
                 )
                 % {"alias": consent.case.alias, "until": consent.valid_until},
                 from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[coordinator.email],
+                recipient_list=recipients,
             )
             sent += 1
     return sent
+
+
+def _recipients(case) -> list[str]:
+    """The coordinator; without one (or without an address), the unit's supervisors."""
+    if case.coordinator is not None and case.coordinator.email:
+        return [case.coordinator.email]
+    supervisors = User.objects.filter(
+        memberships__organisation__unit_id=case.unit_id,
+        memberships__role=Role.SUPERVISOR,
+        memberships__active=True,
+        is_active=True,
+    ).exclude(email="")
+    return sorted(set(supervisors.values_list("email", flat=True)))

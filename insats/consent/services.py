@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from insats.access import log, policy
 from insats.cases.models import Case, CaseMember
-from insats.organisations.models import Membership, Organisation, Role
+from insats.organisations.models import NO_CASE_CONTENT_ROLES, Membership, Organisation
 
 from . import rules
 from .files import validate_scan
@@ -64,6 +64,8 @@ def consent_create(
         errors["categories"] = _("Samtycket måste gälla minst en uppgiftskategori.")
     elif any(c.unit_id != case.unit_id for c in categories):
         errors["categories"] = _("Kategorin finns inte i enhetens lista.")
+    if officer_organisation.unit_id != case.unit_id:
+        errors["officer_organisation"] = _("Organisationen hör inte till enhetens samverkan.")
     if valid_until < valid_from:
         errors["valid_until"] = _("Samtycket kan inte upphöra innan det börjar gälla.")
     if signed_on > timezone.localdate():
@@ -179,7 +181,9 @@ def member_add_user(*, case: Case, by, user, organisation: Organisation, functio
     decision = _require(by, policy.Action.MANAGE_MEMBERS, case)
     if (
         organisation.unit_id != case.unit_id
-        or not user.memberships.filter(organisation=organisation, active=True).exists()
+        or not user.memberships.filter(organisation=organisation, active=True)
+        .exclude(role__in=NO_CASE_CONTENT_ROLES)
+        .exists()
     ):
         raise ValidationError(
             {"user": _("Användaren har ingen roll i den organisationen i enhetens samverkan.")}
@@ -311,7 +315,7 @@ def partner_users_for(case: Case):
     """Users who can be added to the group: anyone with a role in the unit's organisations."""
     return (
         Membership.objects.filter(organisation__unit_id=case.unit_id, active=True)
-        .exclude(role__in=[Role.LEADERSHIP, Role.ANALYST, Role.ADMINISTRATOR])
+        .exclude(role__in=NO_CASE_CONTENT_ROLES)
         .select_related("user", "organisation")
         .order_by("organisation__name", "user__first_name")
     )

@@ -30,6 +30,12 @@ from .forms import (
 from .models import Consent, Disclosure
 
 
+def _require_consent_exists(pk: int, consent_pk: int) -> None:
+    """404 before the case is fetched (and its access logged) for a consent of another case."""
+    if not Consent.objects.filter(pk=consent_pk, case_id=pk).exists():
+        raise Http404
+
+
 def _consent_of(case: Case, consent_pk: int) -> Consent:
     consent = case.consents.filter(pk=consent_pk).first()
     if consent is None:
@@ -112,6 +118,7 @@ def consent_revoke(request, pk: int, consent_pk: int):
 @access_policy(OBJECT)
 def consent_pdf(request, pk: int, consent_pk: int):
     """The filled-in form of a recorded consent, for signing or the file."""
+    _require_consent_exists(pk, consent_pk)
     case, _decision = policy.get_case_or_404(
         request.user,
         pk,
@@ -276,6 +283,7 @@ def consent_scan_upload(request, pk: int, consent_pk: int):
 
 @access_policy(OBJECT)
 def consent_scan_download(request, pk: int, consent_pk: int):
+    _require_consent_exists(pk, consent_pk)
     case, _decision = policy.get_case_or_404(
         request.user,
         pk,

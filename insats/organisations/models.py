@@ -190,6 +190,8 @@ class Role(models.TextChoices):
 
 
 SOCIAL_SERVICES_ROLES = frozenset({Role.COORDINATOR, Role.INVESTIGATOR, Role.SUPERVISOR})
+# Roles that never see case content, and so can never join a case's group.
+NO_CASE_CONTENT_ROLES = frozenset({Role.LEADERSHIP, Role.ANALYST, Role.ADMINISTRATOR})
 
 
 class Membership(models.Model):
