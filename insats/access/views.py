@@ -69,8 +69,8 @@ def log_list(request):
     )
 
 
-@require_POST
 @access_policy(SIGNED_IN)
+@require_POST
 def log_flag(request, entry_pk: int):
     entries, _units = _reviewable_entries(request.user)
     entry = entries.filter(pk=entry_pk).first()

@@ -8,7 +8,7 @@ from insats.access import policy
 
 from .models import Case
 
-_CASE_NUMBER = re.compile(r"^(?:[A-Za-z]+-)?(\d{4})-(\d{1,6})$")
+_CASE_NUMBER = re.compile(r"^(?:(?P<prefix>[A-Za-z]+)-)?(?P<year>\d{4})-(?P<seq>\d{1,6})$")
 
 
 def search_q(user, text: str) -> Q:
@@ -18,17 +18,23 @@ def search_q(user, text: str) -> Q:
     would reveal who the alias is.
     """
     text = text.strip()
-    q = Q(alias__icontains=text)
+    folded = text.casefold()
+    q = Q(alias__casefold__contains=folded)
     number = _CASE_NUMBER.match(text)
     if number:
-        q |= Q(year=int(number[1]), sequence=int(number[2]))
+        by_number = Q(year=int(number["year"]), sequence=int(number["seq"]))
+        if number["prefix"]:
+            by_number &= Q(unit__case_prefix__iexact=number["prefix"])
+        q |= by_number
     digits = re.sub(r"[-+\s]", "", text)
     if digits.isdigit() and len(digits) in (10, 12):
         identity = Q(person__identity_number__endswith=digits)
     elif not any(ch.isdigit() for ch in text):
         identity = Q()
-        for term in text.split():
-            identity &= Q(person__first_name__icontains=term) | Q(person__last_name__icontains=term)
+        for term in folded.split():
+            identity &= Q(person__first_name__casefold__contains=term) | Q(
+                person__last_name__casefold__contains=term
+            )
     else:
         return q
     return q | (identity & Q(person__isnull=False) & policy.identity_visible_q(user))

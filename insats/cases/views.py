@@ -231,8 +231,8 @@ def case_identify(request, pk: int):
     )
 
 
-@require_POST
 @access_policy(OBJECT)
+@require_POST
 def case_identify_existing(request, pk: int):
     case, _decision = policy.get_case_or_404(request.user, pk, policy.Action.IDENTIFY_CASE)
     person, _person_decision = policy.get_person_or_404(request.user, request.POST.get("person"))

@@ -251,8 +251,8 @@ def _signatory_rule_text(age: int, judgement: bool = False) -> str:
     return _("Den unge är %(age)s år: vårdnadshavarna ska samtycka.") % {"age": age}
 
 
-@require_POST
 @access_policy(OBJECT)
+@require_POST
 def consent_scan_upload(request, pk: int, consent_pk: int):
     case, _decision = policy.get_case_or_404(request.user, pk, policy.Action.MANAGE_CONSENT)
     consent = _consent_of(case, consent_pk)
