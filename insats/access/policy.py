@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from insats.cases.lifecycle import STAFF, Transition
 from insats.cases.models import Case, CaseMember
 from insats.consent.models import Consent
-from insats.organisations.models import Membership, Role, Unit
+from insats.organisations.models import NO_CASE_CONTENT_ROLES, Membership, Role, Unit
 from insats.people.models import Person
 
 from . import log
@@ -101,6 +101,9 @@ class Roles:
 
     by_unit: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
     deciding_units: set[int] = field(default_factory=set)
+    # Organisations in which the user holds a role that may see case content: a group
+    # membership only counts while the user still works for that organisation.
+    member_organisations: set[int] = field(default_factory=set)
     unit_names: dict[int, str] = field(default_factory=dict)
 
     def in_unit(self, unit_id: int) -> set[str]:
@@ -119,10 +122,12 @@ def roles_of(user) -> Roles:
         return cached
     roles = Roles()
     memberships = Membership.objects.filter(user=user, active=True).values_list(
-        "organisation__unit_id", "organisation__unit__name", "role", "may_decide"
+        "organisation_id", "organisation__unit_id", "organisation__unit__name", "role", "may_decide"
     )
-    for unit_id, unit_name, role, may_decide in memberships:
+    for organisation_id, unit_id, unit_name, role, may_decide in memberships:
         roles.by_unit[unit_id].add(role)
+        if role not in NO_CASE_CONTENT_ROLES:
+            roles.member_organisations.add(organisation_id)
         roles.unit_names[unit_id] = unit_name
         if may_decide and role == Role.SUPERVISOR:
             roles.deciding_units.add(unit_id)
@@ -171,7 +176,11 @@ def _partner_case_ids(user, day: date):
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return CaseMember.objects.none().values("case")
     return (
-        CaseMember.objects.filter(user=user, removed_at__isnull=True)
+        CaseMember.objects.filter(
+            user=user,
+            removed_at__isnull=True,
+            organisation_id__in=roles_of(user).member_organisations,
+        )
         .filter(Exists(_covering_consents(day)))
         .values("case")
     )
@@ -209,9 +218,12 @@ def _partner_decision(user, case: Case, day: date) -> Decision:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return DENY
     members = list(
-        CaseMember.objects.filter(case=case, user=user, removed_at__isnull=True).select_related(
-            "organisation"
-        )
+        CaseMember.objects.filter(
+            case=case,
+            user=user,
+            removed_at__isnull=True,
+            organisation_id__in=roles_of(user).member_organisations,
+        ).select_related("organisation")
     )
     if not members:
         return DENY

@@ -46,7 +46,7 @@ class IntakeForm(forms.Form):
         min_value=0,
         max_value=120,
         required=False,
-        help_text=_("Krävs för ett avidentifierat ärende; syns i aliaset."),
+        help_text=_("Syns i ärendets alias tillsammans med ärendenumret."),
     )
     source = forms.ChoiceField(label=_("Aktualiserad av"), choices=Source.choices)
     source_detail = forms.CharField(
@@ -70,6 +70,7 @@ class IntakeForm(forms.Form):
 
     def __init__(self, *args, units, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["age"].condition = _("krävs för avidentifierat ärende")
         self.fields["unit"].queryset = units
         if len(units) == 1:
             self.fields["unit"].initial = units.first().pk
