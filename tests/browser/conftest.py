@@ -94,3 +94,9 @@ def session_as(page: Page, live_server):
         )
 
     return sign_in
+
+
+@pytest.fixture
+def sign_in(live_server):
+    """`sign_in(page, user)`: `login` for any page, e.g. a second browser context."""
+    return functools.partial(login, live_server=live_server)
