@@ -3,9 +3,12 @@
 `unit_a` and `unit_b` are fully separate; a user of one must never see anything of the other.
 """
 
+import importlib
 from datetime import date
+from html.parser import HTMLParser
 
 import pytest
+from django.apps import apps as django_apps
 
 from insats.cases import services as case_services
 from insats.organisations.models import Membership, Organisation, Role, User
@@ -16,6 +19,28 @@ from insats.people.personnummer import luhn_check_digit
 PASSWORD = "test-password-123"
 
 
+def restore_template_lists() -> None:
+    """Re-run the data migration that seeds the configuration templates (idempotent).
+
+    A transactional test (the browser tests, live server) empties every table when it ends,
+    migration data included; later tests in the same xdist worker need the templates back,
+    because every new unit copies them.
+    """
+    migration = importlib.import_module("insats.organisations.migrations.0002_default_lists")
+    migration.load(django_apps, None)
+
+
+@pytest.fixture(autouse=True)
+def template_lists(request):
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if marker is None and not names & {"db", "transactional_db"}:
+        return
+    transactional = "transactional_db" in names or (marker and marker.kwargs.get("transaction"))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    restore_template_lists()
+
+
 def make_number(birth: date, serial: int = 123) -> str:
     """A made-up 12-digit identity number with a correct check digit."""
     short = f"{birth:%y%m%d}{serial:03d}"
@@ -24,7 +49,9 @@ def make_number(birth: date, serial: int = 123) -> str:
 
 def make_user(username: str, organisation: Organisation, role: str, **membership) -> User:
     user = User.objects.create_user(
-        username=username, password=PASSWORD, first_name=username.capitalize(),
+        username=username,
+        password=PASSWORD,
+        first_name=username.capitalize(),
         last_name="Testsson",
     )
     Membership.objects.create(user=user, organisation=organisation, role=role, **membership)
@@ -35,6 +62,7 @@ class World:
     """A unit with its organisations and one user per role."""
 
     def __init__(self, name: str):
+        restore_template_lists()  # for unittest-style (hypothesis) tests the fixture misses
         self.unit = unit_create(name=name, municipality="Testkommun")
         self.social = Organisation.objects.create(
             unit=self.unit, name=f"Socialtjänsten {name}", kind=Organisation.Kind.SOCIAL_SERVICES
@@ -49,9 +77,7 @@ class World:
         self.coordinator = make_user(f"{prefix}-lots", self.social, Role.COORDINATOR)
         self.coordinator2 = make_user(f"{prefix}-lots2", self.social, Role.COORDINATOR)
         self.investigator = make_user(f"{prefix}-utredare", self.social, Role.INVESTIGATOR)
-        self.supervisor = make_user(
-            f"{prefix}-chef", self.social, Role.SUPERVISOR, may_decide=True
-        )
+        self.supervisor = make_user(f"{prefix}-chef", self.social, Role.SUPERVISOR, may_decide=True)
         self.supervisor_without_delegation = make_user(
             f"{prefix}-arbetsledare", self.social, Role.SUPERVISOR
         )
@@ -60,19 +86,28 @@ class World:
         self.analyst = make_user(f"{prefix}-analytiker", self.social, Role.ANALYST)
         self.administrator = make_user(f"{prefix}-admin", self.social, Role.ADMINISTRATOR)
 
-    def person(self, first="Testa", last="Personsson", birth=date(2009, 3, 14), serial=123,
-               **fields) -> Person:
+    def person(
+        self, first="Testa", last="Personsson", birth=date(2009, 3, 14), serial=123, **fields
+    ) -> Person:
         return Person.objects.create(
-            unit=self.unit, first_name=first, last_name=last,
-            identity_number=make_number(birth, serial), number_kind="personnummer",
-            birth_date=birth, **fields,
+            unit=self.unit,
+            first_name=first,
+            last_name=last,
+            identity_number=make_number(birth, serial),
+            number_kind="personnummer",
+            birth_date=birth,
+            **fields,
         )
 
     def case(self, person: Person | None = None, age: int = 16, **fields):
         fields.setdefault("coordinator", self.coordinator)
         return case_services.case_create_intake(
-            unit=self.unit, created_by=self.coordinator, person=person, age=age,
-            source="police", **fields,
+            unit=self.unit,
+            created_by=self.coordinator,
+            person=person,
+            age=age,
+            source="police",
+            **fields,
         )
 
 
@@ -95,3 +130,44 @@ def login(client):
         return client
 
     return do
+
+
+class FormReader(HTMLParser):
+    """Collects what a browser would submit again: input values, checked boxes, selections."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.values: dict[str, list[str]] = {}
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def _add(self, name, value):
+        self.values.setdefault(name, []).append(value)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name:
+            kind = attrs.get("type", "text")
+            if kind in ("radio", "checkbox"):
+                if "checked" in attrs:
+                    self._add(name, attrs.get("value", "on"))
+            elif kind not in ("submit", "button"):
+                self._add(name, attrs.get("value") or "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self._add(name, "")
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select and "selected" in attrs:
+            self._add(self._select, attrs.get("value", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.values[self._textarea][-1] += data

@@ -1,7 +1,6 @@
 """Local fixtures for the case tests: drive a case to any state, read a re-rendered form."""
 
 from collections import deque
-from html.parser import HTMLParser
 
 import pytest
 
@@ -9,6 +8,7 @@ from insats.cases import services
 from insats.cases.lifecycle import TRANSITIONS, State
 from insats.cases.models import Case
 from insats.organisations.models import DischargeReason
+from tests.conftest import FormReader
 
 
 def path_to(target: str) -> list:
@@ -62,50 +62,9 @@ def case_in(unit_a):
     return make
 
 
-class _FormReader(HTMLParser):
-    """Collects what a browser would submit again: input values, checked boxes, selections."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.values: dict[str, list[str]] = {}
-        self._textarea: str | None = None
-        self._select: str | None = None
-
-    def _add(self, name, value):
-        self.values.setdefault(name, []).append(value)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        name = attrs.get("name")
-        if tag == "input" and name:
-            kind = attrs.get("type", "text")
-            if kind in ("radio", "checkbox"):
-                if "checked" in attrs:
-                    self._add(name, attrs.get("value", "on"))
-            elif kind not in ("submit", "button"):
-                self._add(name, attrs.get("value") or "")
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self._add(name, "")
-        elif tag == "select" and name:
-            self._select = name
-        elif tag == "option" and self._select and "selected" in attrs:
-            self._add(self._select, attrs.get("value", ""))
-
-    def handle_endtag(self, tag):
-        if tag == "textarea":
-            self._textarea = None
-        elif tag == "select":
-            self._select = None
-
-    def handle_data(self, data):
-        if self._textarea:
-            self.values[self._textarea][-1] += data
-
-
 def read_form(html: str) -> dict[str, str]:
     """Field name → the value the page would submit (last one wins; textarea newline trimmed)."""
-    reader = _FormReader()
+    reader = FormReader()
     reader.feed(html)
     return {name: values[-1].removeprefix("\n") for name, values in reader.values.items()}
 

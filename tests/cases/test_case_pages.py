@@ -30,7 +30,7 @@ def step_links(page: str, pk: int) -> set[str]:
 def disabled_steps(page: str) -> list[tuple[str, str]]:
     """(label, reason) of each disabled next-step button."""
     return re.findall(
-        r'<span class="button button--disabled" aria-disabled="true">([^<]+)</span>\s*'
+        r'<span class="button button--disabled">([^<]+)</span>\s*'
         r'<span class="muted">([^<]*)</span>',
         page,
     )

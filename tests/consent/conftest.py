@@ -1,7 +1,6 @@
 """Local fixtures for the consent tests: people of a given age, consents, group members, forms."""
 
 from datetime import date, timedelta
-from html.parser import HTMLParser
 from io import BytesIO
 
 import pytest
@@ -12,6 +11,7 @@ from insats.cases.models import CaseMember
 from insats.consent import services
 from insats.organisations.models import InformationCategory
 from insats.people.models import Guardian
+from tests.conftest import FormReader
 
 
 def birth_for_age(age: int, *, days_past_birthday: int = 40) -> date:
@@ -90,53 +90,12 @@ def kit(db) -> Kit:
     return Kit()
 
 
-class _FormReader(HTMLParser):
-    """Collects what a browser would submit again: input values, checked boxes, selections."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.values: dict[str, list[str]] = {}
-        self._textarea: str | None = None
-        self._select: str | None = None
-
-    def _add(self, name, value):
-        self.values.setdefault(name, []).append(value)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        name = attrs.get("name")
-        if tag == "input" and name:
-            kind = attrs.get("type", "text")
-            if kind in ("radio", "checkbox"):
-                if "checked" in attrs:
-                    self._add(name, attrs.get("value", "on"))
-            elif kind not in ("submit", "button"):
-                self._add(name, attrs.get("value") or "")
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self._add(name, "")
-        elif tag == "select" and name:
-            self._select = name
-        elif tag == "option" and self._select and "selected" in attrs:
-            self._add(self._select, attrs.get("value", ""))
-
-    def handle_endtag(self, tag):
-        if tag == "textarea":
-            self._textarea = None
-        elif tag == "select":
-            self._select = None
-
-    def handle_data(self, data):
-        if self._textarea:
-            self.values[self._textarea][-1] += data
-
-
 @pytest.fixture
 def form_values():
     """Field name → every value the re-rendered page would submit again (lists, in order)."""
 
     def read(response) -> dict[str, list[str]]:
-        reader = _FormReader()
+        reader = FormReader()
         reader.feed(response.content.decode())
         return {
             name: [value.removeprefix("\n") for value in values]

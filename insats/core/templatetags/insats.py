@@ -7,7 +7,24 @@ register = template.Library()
 
 @register.inclusion_tag("includes/error_summary.html")
 def error_summary(*forms):
-    return {"forms_with_errors": [f for f in forms if f is not None and f.errors]}
+    """Every error of the forms, each linked to the control it belongs to."""
+    errors = []
+    for form in forms:
+        if form is None or not form.errors:
+            continue
+        errors += [(None, None, error) for error in form.non_field_errors()]
+        for field in form:
+            for error in field.errors:
+                errors.append((_anchor(field), field.label, error))
+    return {"errors": errors}
+
+
+def _anchor(field) -> str:
+    """The id to jump to; radio and checkbox groups have no id of their own, only options."""
+    if field.id_for_label:
+        return field.id_for_label
+    options = field.subwidgets
+    return options[0].id_for_label if options else field.auto_id
 
 
 @register.filter
