@@ -197,15 +197,6 @@ def cases_visible_to(user, day: date | None = None) -> QuerySet[Case]:
     return Case.objects.filter(visible_cases_q(user, day))
 
 
-def identity_visible_q(user) -> Q:
-    """Cases whose person (name, identity number) the user may see, as a filter.
-
-    A partner sees a case only under a consent, and a consent is about an identified person,
-    so every visible case shows its person to whoever can see it.
-    """
-    return visible_cases_q(user)
-
-
 def people_visible_to(user) -> QuerySet[Person]:
     """Person pages are for the unit's social-services staff only."""
     return Person.objects.filter(unit_id__in=staff_units(user))

@@ -26,7 +26,6 @@ class State(models.TextChoices):
 
 
 CLOSED_STATES = frozenset({State.DISCHARGED, State.DECLINED, State.WITHDRAWN})
-ENROLLED_STATES = frozenset({State.ASSIGNMENT, State.IMPLEMENTATION, State.FOLLOW_UP})
 
 STAFF = frozenset({Role.COORDINATOR, Role.INVESTIGATOR, Role.SUPERVISOR})
 CASEWORK = frozenset({Role.COORDINATOR, Role.SUPERVISOR})

@@ -30,17 +30,31 @@ from .forms import (
 from .models import Consent, Disclosure
 
 
-def _require_consent_exists(pk: int, consent_pk: int) -> None:
-    """404 before the case is fetched (and its access logged) for a consent of another case."""
-    if not Consent.objects.filter(pk=consent_pk, case_id=pk).exists():
-        raise Http404
+def _consent_or_404(pk: int, consent_pk: int) -> Consent:
+    """The consent if it belongs to that case.
 
-
-def _consent_of(case: Case, consent_pk: int) -> Consent:
-    consent = case.consents.filter(pk=consent_pk).first()
+    Checked before the case is fetched through the policy, so that a wrong id is a plain 404
+    and leaves no logged access to the case behind.
+    """
+    consent = Consent.objects.filter(pk=consent_pk, case_id=pk).first()
     if consent is None:
         raise Http404
     return consent
+
+
+def _detail_page(request, case: Case, consent: Consent, scan_form, status: int = 200):
+    return render(
+        request,
+        "consent/consent_detail.html",
+        {
+            "case": case,
+            "consent": consent,
+            "status": consent.status(),
+            "scan_form": scan_form,
+            "may_manage": policy.decide_case(request.user, policy.Action.MANAGE_CONSENT, case),
+        },
+        status=status,
+    )
 
 
 @access_policy(OBJECT)
@@ -73,27 +87,19 @@ def consent_create(request, pk: int):
 
 @access_policy(OBJECT)
 def consent_detail(request, pk: int, consent_pk: int):
+    consent = _consent_or_404(pk, consent_pk)
     case, _decision = policy.get_case_or_404(
         request.user, pk, policy.Action.VIEW_CONSENT, object_type="consent"
     )
-    consent = _consent_of(case, consent_pk)
-    return render(
-        request,
-        "consent/consent_detail.html",
-        {
-            "case": case,
-            "consent": consent,
-            "status": consent.status(),
-            "scan_form": ScanForm(),
-            "may_manage": policy.decide_case(request.user, policy.Action.MANAGE_CONSENT, case),
-        },
-    )
+    consent.case = case
+    return _detail_page(request, case, consent, ScanForm())
 
 
 @access_policy(OBJECT)
 def consent_revoke(request, pk: int, consent_pk: int):
+    consent = _consent_or_404(pk, consent_pk)
     case, _decision = policy.get_case_or_404(request.user, pk, policy.Action.MANAGE_CONSENT)
-    consent = _consent_of(case, consent_pk)
+    consent.case = case
     form = RevokeForm(request.POST or None, initial={"revoked_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
@@ -118,7 +124,7 @@ def consent_revoke(request, pk: int, consent_pk: int):
 @access_policy(OBJECT)
 def consent_pdf(request, pk: int, consent_pk: int):
     """The filled-in form of a recorded consent, for signing or the file."""
-    _require_consent_exists(pk, consent_pk)
+    consent = _consent_or_404(pk, consent_pk)
     case, _decision = policy.get_case_or_404(
         request.user,
         pk,
@@ -126,7 +132,7 @@ def consent_pdf(request, pk: int, consent_pk: int):
         log_as=log.Action.PRINT,
         object_type="consent_form",
     )
-    consent = _consent_of(case, consent_pk)
+    consent.case = case
     context = _pdf_context(
         case,
         organisations=consent.organisations.all(),
@@ -254,8 +260,9 @@ def _signatory_rule_text(age: int, judgement: bool = False) -> str:
 @access_policy(OBJECT)
 @require_POST
 def consent_scan_upload(request, pk: int, consent_pk: int):
+    consent = _consent_or_404(pk, consent_pk)
     case, _decision = policy.get_case_or_404(request.user, pk, policy.Action.MANAGE_CONSENT)
-    consent = _consent_of(case, consent_pk)
+    consent.case = case
     form = ScanForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -267,23 +274,14 @@ def consent_scan_upload(request, pk: int, consent_pk: int):
         else:
             messages.success(request, _("Det inskannade samtycket är sparat."))
             return redirect("consent_detail", pk=case.pk, consent_pk=consent.pk)
-    return render(
-        request,
-        "consent/consent_detail.html",
-        {
-            "case": case,
-            "consent": consent,
-            "status": consent.status(),
-            "scan_form": form,
-            "may_manage": True,
-        },
-        status=400,
-    )
+    return _detail_page(request, case, consent, form, status=400)
 
 
 @access_policy(OBJECT)
 def consent_scan_download(request, pk: int, consent_pk: int):
-    _require_consent_exists(pk, consent_pk)
+    consent = _consent_or_404(pk, consent_pk)
+    if not consent.scan:
+        raise Http404
     case, _decision = policy.get_case_or_404(
         request.user,
         pk,
@@ -291,9 +289,7 @@ def consent_scan_download(request, pk: int, consent_pk: int):
         log_as=log.Action.DOWNLOAD,
         object_type="consent_scan",
     )
-    consent = _consent_of(case, consent_pk)
-    if not consent.scan:
-        raise Http404
+    consent.case = case
     response = FileResponse(
         consent.scan.open("rb"),
         content_type=consent.scan_content_type,
