@@ -20,14 +20,18 @@ PASSWORD = "test-password-123"
 
 
 def restore_template_lists() -> None:
-    """Re-run the data migration that seeds the configuration templates (idempotent).
+    """Re-run the data migrations that seed the configuration templates (idempotent).
 
     A transactional test (the browser tests, live server) empties every table when it ends,
     migration data included; later tests in the same xdist worker need the templates back,
     because every new unit copies them.
     """
-    migration = importlib.import_module("insats.organisations.migrations.0002_default_lists")
-    migration.load(django_apps, None)
+    for name in (
+        "insats.organisations.migrations.0002_default_lists",
+        "insats.organisations.migrations.0004_life_area_categories",
+        "insats.risk.migrations.0002_savry",
+    ):
+        importlib.import_module(name).load(django_apps, None)
 
 
 @pytest.fixture(autouse=True)

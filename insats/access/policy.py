@@ -31,7 +31,13 @@ from django.utils.translation import gettext as _
 from insats.cases.lifecycle import STAFF, Transition
 from insats.cases.models import Case, CaseMember
 from insats.consent.models import Consent
-from insats.organisations.models import NO_CASE_CONTENT_ROLES, Membership, Role, Unit
+from insats.organisations.models import (
+    NO_CASE_CONTENT_ROLES,
+    Membership,
+    Organisation,
+    Role,
+    Unit,
+)
 from insats.people.models import Person
 
 from . import log
@@ -49,6 +55,33 @@ class Action(StrEnum):
     VIEW_PERSON = "person.view"
     VIEW_PERSON_CONTACT = "person.view_contact"
     CHANGE_PERSON = "person.change"
+    EDIT_INVESTIGATION = "investigation.edit"
+    RECORD_POLICE_ASSESSMENT = "police_assessment.record"
+
+
+class Section(StrEnum):
+    """The parts of a case record beyond its facts; each is read under its own rule."""
+
+    INVENTORY = "inventory"
+    LETTER = "letter"
+    POLICE_ASSESSMENT = "police_assessment"
+    CRIMINALITY = "criminality"
+    RESOURCES = "resources"
+    THREAT = "threat"
+    RISK = "risk"
+    DECISIONS = "decisions"
+    FOLLOW_UP = "follow_up"
+
+
+# The consent category a partner member needs to read a section. Sections not named here are
+# for the unit's social-services staff only. The inventory is open to partners row by row: a
+# life area shows when the consent covers that area's category (LifeArea.category_code).
+SECTION_CATEGORIES = {
+    Section.POLICE_ASSESSMENT: "criminality",
+    Section.CRIMINALITY: "criminality",
+    Section.THREAT: "criminality",
+    Section.RESOURCES: "family",
+}
 
 
 # What each kind of user may do on a case they can see.
@@ -60,6 +93,7 @@ STAFF_ACTIONS = frozenset(
         Action.MANAGE_CONSENT,
         Action.VIEW_CONSENT,
         Action.RECORD_DISCLOSURE,
+        Action.EDIT_INVESTIGATION,
     }
 )
 PARTNER_ACTIONS = frozenset({Action.VIEW_CASE})
@@ -277,6 +311,65 @@ def decide_case(user, action: Action, case: Case, day: date | None = None) -> De
     return DENY
 
 
+def may_read_section(decision: Decision, section: Section) -> bool:
+    """Given the decision to see the case, may the user read this section of it?"""
+    if not decision:
+        return False
+    if decision.categories is None:
+        return True
+    if section == Section.INVENTORY:
+        return bool(decision.categories)
+    category = SECTION_CATEGORIES.get(section)
+    return category is not None and decision.covers(category)
+
+
+def decide_section(user, case: Case, section: Section, *, write: bool = False) -> Decision:
+    """May the user read (or write) this section of the case?
+
+    Writing needs an open case. Social-services staff write every section except the police
+    suitability assessment, which only a police member of the case's group records.
+    """
+    decision = decide_case(user, Action.VIEW_CASE, case)
+    if not may_read_section(decision, section):
+        return DENY
+    if not write:
+        return decision
+    if case.is_closed:
+        return Decision(False, reason=_("Ärendet är avslutat och kan inte ändras."))
+    if section == Section.POLICE_ASSESSMENT:
+        if decision.categories is None or not _is_police_member(user, case):
+            return Decision(
+                False, reason=_("Endast polisen i ärendets grupp registrerar bedömningen.")
+            )
+        return decision
+    return decide_case(user, Action.EDIT_INVESTIGATION, case)
+
+
+def _is_police_member(user, case: Case) -> bool:
+    return CaseMember.objects.filter(
+        case=case,
+        user=user,
+        removed_at__isnull=True,
+        organisation__kind=Organisation.Kind.POLICE,
+        organisation_id__in=roles_of(user).member_organisations,
+    ).exists()
+
+
+def police_organisation_of(user, case: Case) -> Organisation | None:
+    """The police organisation the user sits in the case's group for, if any."""
+    member = (
+        CaseMember.objects.filter(
+            case=case,
+            user=user,
+            removed_at__isnull=True,
+            organisation__kind=Organisation.Kind.POLICE,
+        )
+        .select_related("organisation")
+        .first()
+    )
+    return member.organisation if member else None
+
+
 def decide_transition(user, case: Case, transition: Transition) -> Decision:
     """May the user make this move on this case? The reason says why not, in Swedish."""
     if not decide_case(user, Action.TRANSITION_CASE, case):
@@ -377,6 +470,41 @@ def get_case_or_404(
         user=user,
         action=log_as,
         object_type=object_type,
+        case=case,
+        object_id=case.pk,
+        grounds=decision.grounds,
+        category="" if decision.categories is None else ",".join(sorted(decision.categories)),
+    )
+    return case, decision
+
+
+def get_section_or_404(
+    user,
+    pk,
+    section: Section,
+    *,
+    write: bool = False,
+    log_as: str = log.Action.VIEW,
+) -> tuple[Case, Decision]:
+    """The case if the user may read (or write) this section of it, logged; else 404."""
+    case = Case.objects.select_related(*CASE_RELATED).filter(pk=_int_or_404(pk)).first()
+    if case is None:
+        raise Http404
+    decision = decide_section(user, case, section, write=write)
+    if not decision:
+        log.record(
+            user=user,
+            action=log.Action.DENIED,
+            object_type=str(section),
+            case=case,
+            object_id=case.pk,
+            detail="write" if write else "read",
+        )
+        raise Http404
+    log.record(
+        user=user,
+        action=log_as,
+        object_type=str(section),
         case=case,
         object_id=case.pk,
         grounds=decision.grounds,

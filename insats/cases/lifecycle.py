@@ -80,6 +80,25 @@ TRANSITIONS: tuple[Transition, ...] = (
 
 _BY_MOVE = {(t.source, t.target): t for t in TRANSITIONS}
 
+# Rules other apps add to a move: guard(case, user) -> list of Swedish messages naming what is
+# missing (empty = allowed). The decisions app registers the enrolment conditions here, so that
+# no path through case_transition can enrol a case whose investigation is incomplete.
+_GUARDS: dict[tuple[str, str], list] = {}
+
+
+def register_guard(source: State, target: State, guard) -> None:
+    guards = _GUARDS.setdefault((source, target), [])
+    if guard not in guards:
+        guards.append(guard)
+
+
+def guard_messages(case, user, transition: Transition) -> list[str]:
+    return [
+        message
+        for guard in _GUARDS.get((transition.source, transition.target), ())
+        for message in guard(case, user)
+    ]
+
 
 def find_transition(source: str, target: str) -> Transition | None:
     return _BY_MOVE.get((source, target))

@@ -15,7 +15,7 @@ from insats.access import log, policy
 from insats.organisations.models import DischargeReason, Role, Unit
 from insats.people.models import Person
 
-from .lifecycle import State, find_transition
+from .lifecycle import State, find_transition, guard_messages
 from .models import Case, CaseTransition
 
 
@@ -184,6 +184,9 @@ def case_transition(
     decision = policy.decide_transition(by, case, transition)
     if not decision:
         raise ValidationError(decision.reason or _("Du får inte göra detta steg."))
+    missing = guard_messages(case, by, transition)
+    if missing:
+        raise ValidationError(missing)
     errors = {}
     if not reason.strip():
         errors["reason"] = _("Skriv en motivering.")

@@ -1,6 +1,9 @@
 from django.urls import path
 
 from insats.consent.urls import case_urlpatterns
+from insats.decisions.urls import case_urlpatterns as decision_urlpatterns
+from insats.investigation.urls import case_urlpatterns as investigation_urlpatterns
+from insats.risk.urls import case_urlpatterns as risk_urlpatterns
 
 from . import views
 
@@ -17,4 +20,7 @@ urlpatterns = [
     ),
     path("<int:pk>/steg/<slug:to_state>/", views.case_transition, name="case_transition"),
     *case_urlpatterns,
+    *investigation_urlpatterns,
+    *risk_urlpatterns,
+    *decision_urlpatterns,
 ]

@@ -19,6 +19,20 @@ LIFE_AREAS = [
     ("other", "Övrigt", "Other"),
 ]
 
+# Which consent category lets a partner see a life area's inventory rows (by code).
+LIFE_AREA_CATEGORIES = {
+    "housing": "housing",
+    "occupation": "occupation",
+    "economy": "economy",
+    "physical_health": "health",
+    "mental_health": "health",
+    "substance_use": "substance_use",
+    "network": "family",
+    "family": "family",
+    "leisure": "leisure",
+    "criminality": "criminality",
+}
+
 CRIME_TYPES = [
     ("violence", "Våldsbrott", "Violent crime"),
     ("robbery", "Rån", "Robbery"),
@@ -87,3 +101,27 @@ LISTS = {
     "informationcategory": INFORMATION_CATEGORIES,
     "dischargereason": DISCHARGE_REASONS,
 }
+
+INFORMATION_LETTER_TITLE = "Information om social insatsgrupp"
+INFORMATION_LETTER = """\
+Du har fått det här brevet eftersom du kan få stöd av en social insatsgrupp. En social \
+insatsgrupp är ett samarbete mellan socialtjänsten, polisen och andra verksamheter, till \
+exempel skola, Arbetsförmedlingen och Kriminalvården. Syftet är att ge dig stöd att lämna \
+en kriminell livsstil och att bygga upp ett liv med sysselsättning, boende och ett nätverk \
+som håller.
+
+Deltagandet är frivilligt. Du får en egen lots som håller ihop arbetet och som du träffar \
+regelbundet. Tillsammans med dig gör vi en handlingsplan med mål och aktiviteter som du \
+själv är med och bestämmer.
+
+För att vi ska kunna samarbeta behöver du samtycka till att de som ingår i din grupp får \
+utbyta uppgifter om dig. Du bestämmer vilka verksamheter och vilka uppgifter samtycket \
+gäller, och du kan när som helst återkalla det.
+
+Vi förväntar oss att du deltar i de möten och aktiviteter vi kommer överens om och att du \
+vill förändra din livssituation. Arbetet kan avslutas om du inte längre vill ha stöd, om du \
+inte följer planen, om du inte går att nå under en längre tid eller om du misstänks eller \
+döms för nya brott.
+
+Hör av dig till din kontaktperson om du har frågor.
+"""

@@ -79,6 +79,16 @@ def _unique_code_per_unit(name: str) -> models.UniqueConstraint:
 class LifeArea(ConfigItem):
     """Livsområde — used by the inventory, the action plan and consent categories."""
 
+    category_code = models.SlugField(
+        _("uppgiftskategori"),
+        max_length=50,
+        blank=True,
+        help_text=_(
+            "Koden för den uppgiftskategori ett samtycke måste omfatta för att en "
+            "samverkanspartner ska se området. Tom = endast socialtjänsten."
+        ),
+    )
+
     class Meta(ConfigItem.Meta):
         verbose_name = _("livsområde")
         verbose_name_plural = _("livsområden")

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from . import defaults
 from .models import CONFIG_LISTS, Unit
 
 
@@ -10,6 +11,15 @@ def unit_create(*, name: str, municipality: str, **fields) -> Unit:
     """Create a unit with its own copy of the installation's template lists."""
     unit = Unit.objects.create(name=name, municipality=municipality, **fields)
     unit_copy_template_lists(unit=unit)
+    # Imported here: the investigation app builds on organisations, not the other way round.
+    from insats.investigation.models import InformationLetter
+
+    InformationLetter.objects.create(
+        unit=unit,
+        version="1",
+        title=defaults.INFORMATION_LETTER_TITLE,
+        body=defaults.INFORMATION_LETTER,
+    )
     return unit
 
 

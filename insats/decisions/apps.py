@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DecisionsConfig(AppConfig):
+    name = "insats.decisions"
+    verbose_name = _("Beslut")
+
+    def ready(self):
+        from insats.cases.lifecycle import State, register_guard
+
+        from .enrolment import blockers
+
+        register_guard(State.DECISION, State.ASSIGNMENT, blockers)
