@@ -7,6 +7,7 @@ from django.views.i18n import set_language
 from insats.access.decorators import PUBLIC, SIGNED_IN, access_policy
 from insats.consent import views as consent_views
 from insats.core import views as core_views
+from insats.decisions import views as decision_views
 
 admin.site.site_header = _("Insats – administration")
 admin.site.site_title = "Insats"
@@ -25,5 +26,6 @@ urlpatterns = [
     path("personer/", include("insats.people.urls")),
     path("utlamnanden/", consent_views.disclosure_register, name="disclosure_register"),
     path("logg/", include("insats.access.urls")),
+    path("arbetsledning/", decision_views.supervision, name="supervision"),
     path("admin/", admin.site.urls),
 ]

@@ -152,14 +152,22 @@ def complete_threat(world, case: Case, *, level=ThreatLevel.LOW, by=None):
     )
 
 
-def enrollable_case(world, **fields) -> Case:
-    """A case in the decision step with every enrolment condition met for world.supervisor."""
-    case = identified_case(world, **fields)
+def complete_investigation(world, case: Case) -> Case:
+    """Meet every enrolment condition that is about the case (identifying it if needed)."""
+    if case.person_id is None:
+        person = world.person(birth=birth_for_age(case.age_at_intake), serial=next(_serial))
+        case_services.case_identify(case=case, person=person, by=world.coordinator)
     police_member(world, case)
     consent(world, case)
     complete_inventory(world, case)
     police_assessment(world, case)
     complete_threat(world, case)
+    return case
+
+
+def enrollable_case(world, **fields) -> Case:
+    """A case in the decision step with every enrolment condition met for world.supervisor."""
+    case = complete_investigation(world, identified_case(world, **fields))
     case_services.case_transition(
         case=case, to_state=State.DECISION, by=world.coordinator, reason="Klart för beslut."
     )

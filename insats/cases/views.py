@@ -14,6 +14,8 @@ from insats.access import policy
 from insats.access.decorators import OBJECT, SIGNED_IN, access_policy
 from insats.consent.selectors import case_consents
 from insats.core.forms import add_service_errors
+from insats.decisions import enrolment
+from insats.decisions.selectors import case_sections
 from insats.organisations.models import InformationCategory
 from insats.people.forms import PersonForm
 from insats.people.models import Person
@@ -126,6 +128,7 @@ def case_detail(request, pk: int):
         "members": case.members.filter(removed_at__isnull=True).select_related(
             "user", "organisation"
         ),
+        "sections": case_sections(case, request.user, decision),
     }
     if not is_staff:
         context["categories"] = InformationCategory.objects.filter(
@@ -143,11 +146,17 @@ def case_detail(request, pk: int):
             may_manage_members=policy.decide_case(request.user, policy.Action.MANAGE_MEMBERS, case),
             may_review_log=policy.may_review_log(request.user, case.unit_id),
             consents=case_consents(case),
+            conditions=enrolment.conditions_for([case], request.user)[case.pk]
+            if case.state in (State.INVESTIGATION, State.DECISION)
+            else None,
             disclosures=case.disclosures.select_related(
                 "to_organisation", "legal_basis", "disclosed_by"
             ),
         )
     return render(request, "cases/case_detail.html", context)
+
+
+DECISION_PAGES = {State.INVESTIGATION: "decision_continue", State.DECISION: "decision_enrol"}
 
 
 @access_policy(OBJECT)
@@ -157,6 +166,9 @@ def case_transition(request, pk: int, to_state: str):
     if transition is None:
         messages.error(request, _("Det steget är inte möjligt i ärendets nuvarande läge."))
         return redirect("case_detail", pk=case.pk)
+    if transition.is_decision:
+        # Decisions are recorded with their grounds on the decision pages.
+        return redirect(DECISION_PAGES[transition.source], pk=case.pk)
     allowed = policy.decide_transition(request.user, case, transition)
     form = TransitionForm(request.POST or None, case=case, transition=transition)
     if request.method == "POST" and allowed and form.is_valid():

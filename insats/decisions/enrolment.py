@@ -57,9 +57,7 @@ def conditions_for(cases, decider, day: date | None = None) -> dict[int, list[Co
                 _latest(PoliceAssessment, ("-assessed_on", "-recorded_at")).values("outcome")[:1]
             ),
             threat_done=Subquery(
-                _latest(ThreatAssessment, ("-assessed_on", "-recorded_at")).values("completed")[
-                    :1
-                ]
+                _latest(ThreatAssessment, ("-assessed_on", "-recorded_at")).values("completed")[:1]
             ),
         )
         .values("pk", "police", "threat_done")

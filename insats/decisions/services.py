@@ -66,6 +66,7 @@ def decide_continued_investigation(
     *, case: Case, by, outcome: bool, reasons: str, decided_on: date
 ) -> CaseDecision:
     """Bedömning om fortsatt utredning. "No" ends the case (declined) with the reasons."""
+    case.refresh_from_db(fields=["state"])
     transition = find_transition(State.INVESTIGATION, State.DECLINED)
     allowed = policy.decide_transition(by, case, transition)
     if case.state != State.INVESTIGATION:
@@ -107,6 +108,7 @@ def decide_enrolment(
 ) -> CaseDecision:
     """Enrol (grant support) or decline. Enrolment is refused, naming every missing condition,
     unless the investigation is complete (see enrolment.py)."""
+    case.refresh_from_db(fields=["state"])
     if case.state != State.DECISION:
         raise ValidationError(_("Ärendet är inte lämnat för beslut."))
     target = State.ASSIGNMENT if outcome else State.DECLINED
@@ -162,6 +164,7 @@ def reexamine_support(
     *, case: Case, by, decided_on: date, reasons: str, review_on: date | None = None
 ) -> CaseDecision:
     """Omprövning: support continues, with the next re-examination date."""
+    case.refresh_from_db(fields=["state"])
     if case.state not in ENROLLED_STATES:
         raise ValidationError(_("Bistånd omprövas bara i pågående insatser."))
     enrol = find_transition(State.DECISION, State.ASSIGNMENT)
@@ -192,7 +195,8 @@ REVIEWED_KINDS = (CaseDecision.Kind.ENROL, CaseDecision.Kind.REEXAMINE)
 def current_review(case_ids) -> dict[int, CaseDecision]:
     """The decision whose review date applies now, per case: the newest enrol/re-examination."""
     latest: dict[int, CaseDecision] = {}
-    for decision in CaseDecision.objects.filter(case_id__in=case_ids, kind__in=REVIEWED_KINDS):
+    decisions = CaseDecision.objects.filter(case_id__in=case_ids, kind__in=REVIEWED_KINDS)
+    for decision in decisions.select_related("case__unit"):
         known = latest.get(decision.case_id)
         if known is None or (decision.decided_on, decision.pk) > (known.decided_on, known.pk):
             latest[decision.case_id] = decision
@@ -235,9 +239,12 @@ def follow_up_save(
         ).exists()
         if exists:
             errors["kind"] = _("Den bedömningen finns redan – öppna den och spara en ny version.")
-        if kind == FollowUpAssessment.Kind.SECOND and not FollowUpAssessment.objects.filter(
-            case=case, kind=FollowUpAssessment.Kind.FIRST
-        ).exists():
+        if (
+            kind == FollowUpAssessment.Kind.SECOND
+            and not FollowUpAssessment.objects.filter(
+                case=case, kind=FollowUpAssessment.Kind.FIRST
+            ).exists()
+        ):
             errors["kind"] = _("Gör den första bedömningen innan den andra.")
     if assessed_on > timezone.localdate():
         errors["assessed_on"] = _("Datumet kan inte ligga i framtiden.")

@@ -8,6 +8,7 @@ from insats.cases import services
 from insats.cases.lifecycle import TRANSITIONS, State
 from insats.cases.models import Case
 from insats.organisations.models import DischargeReason
+from tests import builders
 from tests.conftest import FormReader
 
 
@@ -34,9 +35,12 @@ def drive_case(world, case: Case, target: str) -> Case:
     """Move a fresh intake to `target` through the service, as the deciding supervisor.
 
     The supervisor is neither the case's investigator nor its coordinator, so decision moves
-    are allowed; discharges name the first active reason of the unit.
+    are allowed; before enrolment the investigation is completed (identifying the case);
+    discharges name the first active reason of the unit.
     """
     for transition in path_to(target):
+        if transition.target == State.ASSIGNMENT:
+            builders.complete_investigation(world, case)
         services.case_transition(
             case=case,
             to_state=transition.target,

@@ -4,12 +4,15 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from insats.consent.jobs import notify_expired_consents
+from insats.decisions.jobs import notify_due_reviews
 
 
 class Command(BaseCommand):
-    help = "Run the daily jobs (idempotent): consent expiry notices."
+    help = "Run the daily jobs (idempotent): consent expiry notices, re-examination reminders."
 
     def handle(self, *args, **options):
         today = timezone.localdate()
         sent = notify_expired_consents(today)
         self.stdout.write(f"Utgångna samtycken meddelade: {sent}")
+        reviews = notify_due_reviews(today)
+        self.stdout.write(f"Påminnelser om omprövning: {reviews}")

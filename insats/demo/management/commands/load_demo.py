@@ -16,6 +16,9 @@ from insats.cases import services as case_services
 from insats.cases.lifecycle import State
 from insats.cases.models import Case, Source
 from insats.consent import services as consent_services
+from insats.decisions.models import FollowUpAssessment
+from insats.demo.investigation import ALL, Investigation, backdate
+from insats.investigation.models import PoliceAssessment, ThreatLevel
 from insats.organisations.models import (
     DischargeReason,
     InformationCategory,
@@ -134,6 +137,7 @@ USERS = [
         "Utredare",
     ),
     ("sodra.chef", "Siv", "Söderchef", 1, "social_services", Role.SUPERVISOR, True, "Enhetschef"),
+    ("sodra.polis", "Sonja", "Polsson", 1, "police", Role.PARTNER, False, "Kommunpolis"),
 ]
 
 # How many demo cases end in each state, per unit (first unit, second unit).
@@ -261,12 +265,14 @@ class Command(BaseCommand):
                 "coordinators": [users["lots"], users["lots2"]],
                 "investigator": users["utredare"],
                 "decider": users["chef"],
+                "police": users["polis"],
             },
             {
                 "received": users["sodra.lots"],
                 "coordinators": [users["sodra.lots"]],
                 "investigator": users["sodra.utredare"],
                 "decider": users["sodra.chef"],
+                "police": users["sodra.polis"],
             },
         ]
         today = timezone.localdate()
@@ -298,16 +304,26 @@ class Command(BaseCommand):
         for state, index, orgs, codes, offset, length, revoke in plans:
             case = cases[0, state][index]
             lots = case.coordinator
+            members = set(
+                case.members.filter(removed_at__isnull=True).values_list("user_id", flat=True)
+            )
             for user, organisation, function in (
                 (users["polis"], police, "Kommunpolis"),
                 (users["skola"], school, "Mentor"),
             ):
+                if user.pk in members:
+                    continue
                 consent_services.member_add_user(
                     case=case, by=lots, user=user, organisation=organisation, function=function
                 )
             consent_services.member_add_external(
                 case=case, by=lots, name="Kim Tränarsson", function="Fotbollstränare"
             )
+            # The consent from the investigation is replaced by the one this plan shows.
+            for earlier in case.consents.filter(revoked_on__isnull=True):
+                consent_services.consent_revoke(
+                    consent=earlier, by=lots, revoked_on=today, how="Ersatt av ett nytt samtycke"
+                )
             start = today + timedelta(days=offset)
             person = case.person
             consent = consent_services.consent_create(
@@ -391,13 +407,35 @@ class Command(BaseCommand):
                 investigator=staff["investigator"],
             )
         reasons = {r.code: r for r in DischargeReason.objects.filter(unit=unit)}
+        investigation = Investigation(rng, unit, staff, staff["police"], today)
+        # Enrolled cases were decided up to six months ago (some re-examinations come due soon).
+        enrol_day = today - timedelta(
+            days=rng.randint(160, 178) if n == 0 else rng.randint(30, 175)
+        )
+        if state == State.FOLLOW_UP or state == State.DISCHARGED:
+            enrol_day = today - timedelta(days=rng.randint(165, 178))
+        if PATHS[state][2:3] in ([State.ASSIGNMENT], [State.DECLINED]):
+            backdate(case, enrol_day - timedelta(days=rng.randint(14, 60)), today)
+        elif state != State.INTAKE:
+            backdate(case, today - timedelta(days=rng.randint(5, 40)), today)
+        case.refresh_from_db()
         for target in PATHS[state]:
             actor = {
-                State.ASSIGNMENT: staff["decider"],
-                State.DECLINED: staff["decider"],
                 State.DECISION: staff["investigator"],
                 State.INVESTIGATION: staff["investigator"],
             }.get(target, coordinator)
+            if target == State.DECISION:
+                self._investigate(investigation, case, state, n, enrol_day)
+            if target == State.ASSIGNMENT:
+                investigation.enrol(case, enrol_day)
+                continue
+            if target == State.DECLINED:
+                investigation.decline(case, enrol_day)
+                continue
+            if target == State.FOLLOW_UP:
+                investigation.follow_up(
+                    case, FollowUpAssessment.Kind.SECOND, today - timedelta(days=3)
+                )
             case_services.case_transition(
                 case=case,
                 to_state=target,
@@ -405,7 +443,33 @@ class Command(BaseCommand):
                 reason=REASONS[target],
                 discharge_reason=reasons["goals_met"] if target == State.DISCHARGED else None,
             )
+        if state == State.INVESTIGATION and n < 2:
+            investigation.run(case, parts=("consent", "inventory")[: 2 - n], day=today)
         return case
+
+    @staticmethod
+    def _investigate(investigation, case: Case, state: str, n: int, enrol_day) -> None:
+        """Cases waiting for decision show each way enrolment can be blocked."""
+        if state == State.DECISION:
+            parts, outcome = {
+                1: (("consent", "inventory", "criminality"), PoliceAssessment.Outcome.SUITABLE),
+                2: (ALL, PoliceAssessment.Outcome.NOT_SUITABLE),
+            }.get(n, (ALL, PoliceAssessment.Outcome.SUITABLE))
+            investigation.run(case, parts=parts, police_outcome=outcome, day=enrol_day)
+        elif state == State.DECLINED:
+            investigation.run(
+                case,
+                parts=("consent", "inventory", "police"),
+                police_outcome=PoliceAssessment.Outcome.NOT_SUITABLE,
+                day=enrol_day,
+            )
+        else:
+            high = state == State.IMPLEMENTATION and n == 0
+            investigation.run(
+                case,
+                threat_level=ThreatLevel.HIGH if high else None,
+                day=enrol_day - timedelta(days=7),
+            )
 
     def _print_logins(self) -> None:
         self.stdout.write("")

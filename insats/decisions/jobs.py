@@ -1,0 +1,61 @@
+"""Daily reminder: support that is due for re-examination (at least every six months).
+
+Idempotent: each decision's review date is reminded once; a re-examination writes a new
+decision with a new date, which is then reminded in its turn.
+"""
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from insats.investigation.services import unit_supervisors
+
+from .models import CaseDecision
+from .services import ENROLLED_STATES, current_review
+
+REMIND_DAYS_BEFORE = 14
+
+
+def notify_due_reviews(today: date) -> int:
+    horizon = today + timedelta(days=REMIND_DAYS_BEFORE)
+    candidates = CaseDecision.objects.filter(
+        review_on__lte=horizon,
+        review_reminded_on__isnull=True,
+        case__state__in=ENROLLED_STATES,
+    ).values_list("case_id", flat=True)
+    sent = 0
+    for decision in current_review(set(candidates)).values():
+        if decision.review_on is None or decision.review_on > horizon:
+            continue
+        if decision.review_reminded_on is not None:
+            continue  # an older decision was the candidate; the current one is reminded already
+        recipients = sorted(
+            set(
+                unit_supervisors(decision.case.unit_id)
+                .exclude(email="")
+                .values_list("email", flat=True)
+            )
+        )
+        if not recipients:
+            continue
+        with transaction.atomic():
+            claimed = CaseDecision.objects.filter(
+                pk=decision.pk, review_reminded_on__isnull=True
+            ).update(review_reminded_on=today)
+            if not claimed:
+                continue
+            send_mail(
+                subject=_("Bistånd ska omprövas: %(alias)s") % {"alias": decision.case.alias},
+                message=_(
+                    "Biståndet i %(alias)s ska omprövas senast %(day)s. Registrera omprövningen "
+                    "under Beslut i ärendet."
+                )
+                % {"alias": decision.case.alias, "day": decision.review_on.isoformat()},
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=recipients,
+            )
+            sent += 1
+    return sent

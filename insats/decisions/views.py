@@ -1,0 +1,292 @@
+"""Decision pages (continued investigation, enrolment, re-examination), the follow-up
+assessment, and the supervisor's overview."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from insats.access import log, policy
+from insats.access.decorators import OBJECT, SIGNED_IN, access_policy
+from insats.access.policy import Section
+from insats.cases.lifecycle import State, find_transition
+from insats.core.forms import add_service_errors
+from insats.documents.pdf import pdf_response, render_pdf
+from insats.investigation.services import unit_life_areas
+from insats.investigation.views.common import current_version, record_or_404
+
+from . import enrolment, selectors, services
+from .forms import ContinueInvestigationForm, EnrolmentForm, FollowUpForm, ReexaminationForm
+from .models import CaseDecision, FollowUpAssessment
+
+
+def _decision_page(request, pk, source: State, target: State):
+    """The case and whether the user may make the decision move (with the reason if not)."""
+    case, _decision = policy.get_section_or_404(request.user, pk, Section.DECISIONS)
+    allowed = policy.decide_transition(request.user, case, find_transition(source, target))
+    return case, allowed
+
+
+@access_policy(OBJECT)
+def decision_list(request, pk: int):
+    case, _decision = policy.get_section_or_404(request.user, pk, Section.DECISIONS)
+    context = {
+        "case": case,
+        "decisions": case.decisions.select_related("decided_by", "legal_reference"),
+        "review": services.current_review([case.pk]).get(case.pk),
+    }
+    if case.state in (State.INVESTIGATION, State.DECISION):
+        context["conditions"] = enrolment.conditions_for([case], request.user)[case.pk]
+    return render(request, "decisions/decision_list.html", context)
+
+
+@access_policy(OBJECT)
+def decision_continue(request, pk: int):
+    case, allowed = _decision_page(request, pk, State.INVESTIGATION, State.DECLINED)
+    if case.state != State.INVESTIGATION:
+        messages.error(request, _("Ärendet är inte under utredning."))
+        return redirect("decision_list", pk=case.pk)
+    form = ContinueInvestigationForm(request.POST or None)
+    if request.method == "POST" and allowed and form.is_valid():
+        try:
+            services.decide_continued_investigation(
+                case=case,
+                by=request.user,
+                outcome=form.cleaned_data["outcome"] == "yes",
+                reasons=form.cleaned_data["reasons"],
+                decided_on=form.cleaned_data["decided_on"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Beslutet om fortsatt utredning är registrerat."))
+            return redirect("decision_list", pk=case.pk)
+    return render(
+        request,
+        "decisions/decision_form.html",
+        {
+            "case": case,
+            "form": form,
+            "allowed": allowed,
+            "title": _("Beslut om fortsatt utredning"),
+        },
+        status=200 if allowed or request.method == "GET" else 403,
+    )
+
+
+@access_policy(OBJECT)
+def decision_enrol(request, pk: int):
+    case, allowed = _decision_page(request, pk, State.DECISION, State.ASSIGNMENT)
+    if case.state != State.DECISION:
+        messages.error(request, _("Ärendet är inte lämnat för beslut."))
+        return redirect("decision_list", pk=case.pk)
+    form = EnrolmentForm(request.POST or None, case=case)
+    if request.method == "POST" and allowed and form.is_valid():
+        granted = form.cleaned_data["outcome"] == "yes"
+        try:
+            services.decide_enrolment(
+                case=case,
+                by=request.user,
+                outcome=granted,
+                decided_on=form.cleaned_data["decided_on"],
+                reasons=form.cleaned_data["reasons"],
+                legal_reference=form.cleaned_data["legal_reference"],
+                review_on=form.cleaned_data["review_on"],
+                **{name: form.cleaned_data[name] for name in EnrolmentForm.GROUNDS},
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            if granted:
+                messages.success(
+                    request,
+                    _("Inskrivningen är beslutad. Gör nu den första uppföljningsbedömningen."),
+                )
+                return redirect(reverse("follow_up_create", args=[case.pk]) + "?kind=first")
+            messages.success(request, _("Avslaget är registrerat och ärendet avslutat."))
+            return redirect("case_detail", pk=case.pk)
+    return render(
+        request,
+        "decisions/decision_form.html",
+        {
+            "case": case,
+            "form": form,
+            "allowed": allowed,
+            "title": _("Beslut om inskrivning"),
+            "conditions": enrolment.conditions_for([case], request.user)[case.pk],
+            "more_information": enrolment.police_needs_more_information(case),
+        },
+        status=200 if allowed or request.method == "GET" else 403,
+    )
+
+
+@access_policy(OBJECT)
+def decision_reexamine(request, pk: int):
+    case, allowed = _decision_page(request, pk, State.DECISION, State.ASSIGNMENT)
+    if case.state not in services.ENROLLED_STATES:
+        messages.error(request, _("Bistånd omprövas bara i pågående insatser."))
+        return redirect("decision_list", pk=case.pk)
+    form = ReexaminationForm(request.POST or None)
+    if request.method == "POST" and allowed and form.is_valid():
+        try:
+            services.reexamine_support(case=case, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Omprövningen är registrerad."))
+            return redirect("decision_list", pk=case.pk)
+    return render(
+        request,
+        "decisions/decision_form.html",
+        {
+            "case": case,
+            "form": form,
+            "allowed": allowed,
+            "title": _("Omprövning av bistånd"),
+            "review": services.current_review([case.pk]).get(case.pk),
+        },
+        status=200 if allowed or request.method == "GET" else 403,
+    )
+
+
+@access_policy(OBJECT)
+def decision_pdf(request, pk: int, decision_pk: int):
+    decision = CaseDecision.objects.filter(pk=decision_pk, case_id=pk).first()
+    if decision is None:
+        raise Http404
+    case, _decision = policy.get_section_or_404(
+        request.user, pk, Section.DECISIONS, log_as=log.Action.PRINT
+    )
+    pdf = render_pdf(
+        "documents/decision.html", {"case": case, "decision": decision}, request=request
+    )
+    return pdf_response(pdf, f"beslut-{case.number}-{decision.pk}.pdf")
+
+
+# --- Follow-up assessment -------------------------------------------------------------------
+
+
+@access_policy(OBJECT)
+def follow_up_list(request, pk: int):
+    case, _decision = policy.get_section_or_404(request.user, pk, Section.FOLLOW_UP)
+    assessments = list(
+        FollowUpAssessment.objects.filter(case=case, superseded_at__isnull=True)
+        .select_related("recorded_by")
+        .prefetch_related("ratings__life_area")
+        .order_by("kind", "assessed_on")
+    )
+    return render(
+        request,
+        "decisions/follow_up_list.html",
+        {
+            "case": case,
+            "assessments": assessments,
+            "rows": selectors.follow_up_rows(case, assessments),
+            "may_write": policy.decide_section(request.user, case, Section.FOLLOW_UP, write=True),
+            "missing_kinds": [
+                kind
+                for kind in FollowUpAssessment.Kind
+                if kind not in {a.kind for a in assessments}
+            ],
+            "is_enrolled": case.state in services.ENROLLED_STATES,
+        },
+    )
+
+
+def _follow_up_form_page(request, case, form, *, kind, previous=None):
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.follow_up_save(
+                case=case,
+                by=request.user,
+                kind=kind,
+                previous=previous,
+                **form.service_kwargs(),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Uppföljningsbedömningen är sparad."))
+            return redirect("follow_up_list", pk=case.pk)
+    return render(
+        request,
+        "decisions/follow_up_form.html",
+        {
+            "case": case,
+            "form": form,
+            "kind_label": FollowUpAssessment.Kind(kind).label,
+            "previous": previous,
+        },
+    )
+
+
+@access_policy(OBJECT)
+def follow_up_create(request, pk: int):
+    case, _decision = policy.get_section_or_404(request.user, pk, Section.FOLLOW_UP, write=True)
+    kind = request.GET.get("kind", FollowUpAssessment.Kind.FIRST)
+    if kind not in FollowUpAssessment.Kind.values:
+        raise Http404
+    form = FollowUpForm(
+        request.POST or None,
+        life_areas=unit_life_areas(case),
+        initial={"assessed_on": timezone.localdate()},
+    )
+    return _follow_up_form_page(request, case, form, kind=kind)
+
+
+@access_policy(OBJECT)
+def follow_up_edit(request, pk: int, record_pk: int):
+    record = record_or_404(FollowUpAssessment, pk, record_pk)
+    case, _decision = policy.get_section_or_404(request.user, pk, Section.FOLLOW_UP, write=True)
+    if request.method == "GET" and not record.is_current:
+        return redirect("follow_up_edit", pk=case.pk, record_pk=current_version(record).pk)
+    form = FollowUpForm(
+        request.POST or None,
+        life_areas=unit_life_areas(case),
+        initial=FollowUpForm.initial_from(record),
+    )
+    return _follow_up_form_page(request, case, form, kind=record.kind, previous=record)
+
+
+@access_policy(OBJECT)
+def follow_up_detail(request, pk: int, record_pk: int):
+    record = record_or_404(FollowUpAssessment, pk, record_pk)
+    case, _decision = policy.get_section_or_404(request.user, pk, Section.FOLLOW_UP)
+    shown = record
+    if request.GET.get("version"):
+        shown = record_or_404(FollowUpAssessment, pk, request.GET["version"])
+        if shown.series != record.series:
+            raise Http404
+    return render(
+        request,
+        "decisions/follow_up_detail.html",
+        {
+            "case": case,
+            "record": shown,
+            "ratings": shown.ratings.select_related("life_area"),
+            "versions": record.versions(),
+            "may_write": policy.decide_section(request.user, case, Section.FOLLOW_UP, write=True),
+        },
+    )
+
+
+# --- The supervisor's overview --------------------------------------------------------------
+
+
+@access_policy(SIGNED_IN)
+def supervision(request):
+    """Waiting for decision, re-examinations due, threats, and time from intake to decision."""
+    units = policy.review_units(request.user)
+    if not units:
+        raise Http404
+    today = timezone.localdate()
+    overview = selectors.supervision_overview(
+        request.user, units, today, review_horizon=today + timedelta(days=30)
+    )
+    policy.log_listing(request.user, "supervision", overview.cases)
+    return render(request, "decisions/supervision.html", {"overview": overview, "today": today})
