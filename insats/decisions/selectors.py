@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from statistics import median
 
+from django.utils import timezone
+
 from insats.cases.lifecycle import CLOSED_STATES, State
 from insats.cases.models import Case
 from insats.investigation.models import ThreatAssessment, ThreatLevel, ThreatMeasure
@@ -46,7 +48,7 @@ def supervision_overview(user, units: set[int], today: date, *, review_horizon: 
         (
             case,
             [c for c in conditions[case.pk] if not c.met],
-            (today - case.created_at.date()).days,
+            (today - timezone.localdate(case.created_at)).days,
         )
         for case in waiting
     ]
@@ -96,7 +98,7 @@ def supervision_overview(user, units: set[int], today: date, *, review_horizon: 
         first_decisions.setdefault(decision.case_id, decision)
     overview.lead_times = sorted(
         (
-            (d.case, d, (d.decided_on - d.case.created_at.date()).days)
+            (d.case, d, (d.decided_on - timezone.localdate(d.case.created_at)).days)
             for d in first_decisions.values()
         ),
         key=lambda row: row[1].decided_on,

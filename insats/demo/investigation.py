@@ -20,8 +20,9 @@ from insats.organisations.models import (
     LegalReference,
     Organisation,
 )
+from insats.risk import services as risk
 
-ALL = ("consent", "inventory", "police", "threat", "criminality", "resources")
+ALL = ("consent", "inventory", "police", "threat", "criminality", "resources", "risk")
 
 
 class Investigation:
@@ -108,7 +109,10 @@ class Investigation:
                         "description": "Byte av telefonnummer och skyddade uppgifter i skolan",
                         "responsible": "Kommunpolisen",
                         "organisation": self.police,
-                        "due_on": day + timedelta(days=21),
+                        # An open measure is due soon; a finished one was due after three weeks.
+                        "due_on": self.today + timedelta(days=10)
+                        if level == ThreatLevel.HIGH
+                        else day + timedelta(days=21),
                         "done_on": None if level == ThreatLevel.HIGH else day + timedelta(days=7),
                     }
                 ]
@@ -153,6 +157,35 @@ class Investigation:
                 ],
                 needed_organisations=rng.sample(self.partners, 2),
                 note="",
+            )
+
+        if "risk" in parts:
+            instrument = risk.instruments_for(self.unit).first()
+            items = list(instrument.items.all())
+            risk.risk_assessment_save(
+                case=case,
+                by=investigator,
+                instrument=instrument,
+                assessed_on=day,
+                summary=rng.choice(instrument.summary_scale[1:]),
+                summary_reasons="Flera historiska riskfaktorer men tydliga skyddsfaktorer i "
+                "familjen; risken bedöms utifrån helheten, inte summan.",
+                ratings=[
+                    {
+                        "item": item,
+                        "level": rng.choice(item.scale),
+                        "critical": not item.protective and rng.random() < 0.1,
+                    }
+                    for item in items
+                ],
+                extra_factors=[
+                    {
+                        "protective": True,
+                        "description": "Engagerad moster",
+                        "level": "",
+                        "critical": False,
+                    }
+                ],
             )
 
     def _consent(self, case: Case, day: date) -> Consent:
