@@ -15,6 +15,7 @@ from insats.consent import services as consent_services
 from insats.investigation import services as inv
 from insats.investigation.models import PoliceAssessment, ThreatLevel
 from insats.organisations.models import InformationCategory, Membership, Role, User
+from insats.people.models import Guardian
 from tests.conftest import PASSWORD
 
 _serial = iter(range(500, 999))
@@ -87,6 +88,11 @@ def school_member(world, case: Case) -> CaseMember:
 
 def consent(world, case: Case, *, organisations=None, codes=("criminality", "family", "health")):
     today = timezone.localdate()
+    guardians = []
+    if case.person.age(today) < 18:  # a minor's consent needs the guardians too
+        if not case.person.guardians.exists():
+            Guardian.objects.create(person=case.person, name="Vårdnadshavare Testsson")
+        guardians = list(case.person.guardians.all())
     return consent_services.consent_create(
         case=case,
         by=world.coordinator,
@@ -100,6 +106,7 @@ def consent(world, case: Case, *, organisations=None, codes=("criminality", "fam
         officer_phone="08-123 456 00",
         officer_organisation=world.social,
         person_signed=True,
+        guardians_signed=guardians,
     )
 
 

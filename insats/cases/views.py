@@ -128,7 +128,7 @@ def case_detail(request, pk: int):
         "members": case.members.filter(removed_at__isnull=True).select_related(
             "user", "organisation"
         ),
-        "sections": case_sections(case, request.user, decision),
+        "sections": case_sections(case, decision),
     }
     if not is_staff:
         context["categories"] = InformationCategory.objects.filter(

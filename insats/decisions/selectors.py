@@ -7,15 +7,29 @@ from dataclasses import dataclass, field
 from datetime import date
 from statistics import median
 
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from insats.access.policy import Section, may_read_section
 from insats.cases.lifecycle import CLOSED_STATES, State
 from insats.cases.models import Case
-from insats.investigation.models import ThreatAssessment, ThreatLevel, ThreatMeasure
+from insats.investigation.models import (
+    CriminalityProfile,
+    Inventory,
+    LetterHandover,
+    PoliceAssessment,
+    ResourceMapping,
+    ThreatAssessment,
+    ThreatLevel,
+    ThreatMeasure,
+)
 from insats.investigation.services import unit_life_areas
+from insats.risk.models import RiskAssessment
 
 from . import enrolment
-from .models import CaseDecision
+from .models import CaseDecision, FollowUpAssessment
 from .services import ENROLLED_STATES, current_review
 
 
@@ -123,98 +137,119 @@ class SectionStatus:
     section: str
     url_name: str
     label: str
-    status: str  # a short Swedish summary, "" for partners
+    status: str  # a short summary for staff, "" for partners
 
 
-def case_sections(case, user, decision) -> list[SectionStatus]:
-    """The investigation and decision sections of a case page the user may read, with status.
+def _current(model):
+    return model.objects.filter(case=OuterRef("pk"), superseded_at__isnull=True)
 
-    Staff get a one-line status per section (one query each); partners only the links their
-    consent allows.
-    """
-    from django.utils.translation import gettext as _
 
-    from insats.access.policy import Section, may_read_section
-    from insats.investigation.models import (
-        CriminalityProfile,
-        Inventory,
-        LetterHandover,
-        PoliceAssessment,
-        ResourceMapping,
+def _count(queryset):
+    return Subquery(
+        queryset.order_by().values("case").annotate(n=Count("pk")).values("n")[:1],
+        output_field=IntegerField(),
     )
-    from insats.risk.models import RiskAssessment
 
-    from .models import FollowUpAssessment
 
-    staff = decision.categories is None
+def _newest(queryset, field: str):
+    return Subquery(queryset.order_by("-assessed_on", "-recorded_at").values(field)[:1])
 
-    def latest(model, *order):
-        return (
-            model.objects.filter(case=case, superseded_at__isnull=True)
-            .order_by(*order, "-recorded_at")
-            .first()
+
+def _section_facts(case) -> dict:
+    """Everything the staff's section summary shows, in one query."""
+    return (
+        Case.objects.filter(pk=case.pk)
+        .annotate(
+            inventories=_count(_current(Inventory)),
+            inventories_done=_count(_current(Inventory).filter(completed=True)),
+            letter_on=Subquery(
+                LetterHandover.objects.filter(case=OuterRef("pk"))
+                .order_by("-handed_over_on", "-pk")
+                .values("handed_over_on")[:1]
+            ),
+            police=_newest(_current(PoliceAssessment), "outcome"),
+            criminality=Exists(_current(CriminalityProfile)),
+            resources=Exists(_current(ResourceMapping)),
+            threat_level=_newest(_current(ThreatAssessment), "level"),
+            threat_done=_newest(_current(ThreatAssessment), "completed"),
+            risk=_newest(_current(RiskAssessment), "summary"),
+            decision_kind=Subquery(
+                CaseDecision.objects.filter(case=OuterRef("pk"))
+                .order_by("-decided_on", "-pk")
+                .values("kind")[:1]
+            ),
+            decision_on=Subquery(
+                CaseDecision.objects.filter(case=OuterRef("pk"))
+                .order_by("-decided_on", "-pk")
+                .values("decided_on")[:1]
+            ),
+            first_follow_up=Exists(_current(FollowUpAssessment).filter(kind="first")),
+            second_follow_up=Exists(_current(FollowUpAssessment).filter(kind="second")),
         )
+        .values()
+        .get()
+    )
 
-    def inventory():
-        current = list(Inventory.objects.filter(case=case, superseded_at__isnull=True))
-        if not current:
-            return _("Ingen inventering")
-        done = sum(1 for i in current if i.completed)
-        return _("%(count)s inventeringar, %(done)s klara") % {
-            "count": len(current),
-            "done": done,
-        }
 
-    def letter():
-        handover = LetterHandover.objects.filter(case=case).first()
-        if handover is None:
-            return _("Inte överlämnat")
-        return _("Överlämnat %(day)s") % {"day": handover.handed_over_on.isoformat()}
-
-    def police():
-        found = latest(PoliceAssessment, "-assessed_on")
-        return found.get_outcome_display() if found else _("Saknas")
-
-    def exists(model):
-        def check():
-            return _("Finns") if latest(model) else _("Saknas")
-
-        return check
-
-    def threat():
-        found = latest(ThreatAssessment, "-assessed_on")
-        if found is None:
-            return _("Saknas")
-        state = _("klar") if found.completed else _("ej klar")
-        return f"{found.get_level_display()} ({state})"
-
-    def risk():
-        found = latest(RiskAssessment, "-assessed_on")
-        return found.summary if found else _("Ingen bedömning")
-
-    def decisions():
-        found = case.decisions.first()
-        if found is None:
-            return _("Inga beslut")
-        return f"{found.get_kind_display()} {found.decided_on.isoformat()}"
-
-    def follow_up():
-        kinds = FollowUpAssessment.objects.filter(case=case, superseded_at__isnull=True)
-        return ", ".join(str(a.get_kind_display()) for a in kinds) or _("Ingen bedömning")
-
-    rows = [
-        (Section.INVENTORY, "inventory_list", _("Behovs- och resursinventering"), inventory),
-        (Section.LETTER, "letter", _("Informationsbrev"), letter),
-        (Section.POLICE_ASSESSMENT, "police_assessment", _("Polisens bedömning"), police),
-        (Section.CRIMINALITY, "criminality", _("Kriminalitet"), exists(CriminalityProfile)),
-        (Section.RESOURCES, "resources", _("Resurskartläggning"), exists(ResourceMapping)),
-        (Section.THREAT, "threat_list", _("Hotbildsbedömning"), threat),
-        (Section.RISK, "risk_list", _("Strukturerad riskbedömning"), risk),
-        (Section.DECISIONS, "decision_list", _("Beslut"), decisions),
-        (Section.FOLLOW_UP, "follow_up_list", _("Uppföljningsbedömning"), follow_up),
+def _statuses(facts: dict) -> dict[str, str]:
+    missing = _("Saknas")
+    threat = missing
+    if facts["threat_level"]:
+        done = _("klar") if facts["threat_done"] else _("ej klar")
+        threat = f"{ThreatLevel(facts['threat_level']).label} ({done})"
+    follow_ups = [
+        str(label)
+        for flag, label in (
+            (facts["first_follow_up"], FollowUpAssessment.Kind.FIRST.label),
+            (facts["second_follow_up"], FollowUpAssessment.Kind.SECOND.label),
+        )
+        if flag
     ]
+    return {
+        Section.INVENTORY: _("%(count)s inventeringar, %(done)s klara")
+        % {"count": facts["inventories"] or 0, "done": facts["inventories_done"] or 0}
+        if facts["inventories"]
+        else _("Ingen inventering"),
+        Section.LETTER: _("Överlämnat %(day)s") % {"day": facts["letter_on"].isoformat()}
+        if facts["letter_on"]
+        else _("Inte överlämnat"),
+        Section.POLICE_ASSESSMENT: str(PoliceAssessment.Outcome(facts["police"]).label)
+        if facts["police"]
+        else missing,
+        Section.CRIMINALITY: _("Finns") if facts["criminality"] else missing,
+        Section.RESOURCES: _("Finns") if facts["resources"] else missing,
+        Section.THREAT: threat,
+        Section.RISK: facts["risk"] or _("Ingen bedömning"),
+        Section.DECISIONS: f"{CaseDecision.Kind(facts['decision_kind']).label} "
+        f"{facts['decision_on'].isoformat()}"
+        if facts["decision_kind"]
+        else _("Inga beslut"),
+        Section.FOLLOW_UP: ", ".join(follow_ups) or _("Ingen bedömning"),
+    }
+
+
+SECTIONS = (
+    (Section.INVENTORY, "inventory_list", gettext_lazy("Behovs- och resursinventering")),
+    (Section.LETTER, "letter", gettext_lazy("Informationsbrev")),
+    (Section.POLICE_ASSESSMENT, "police_assessment", gettext_lazy("Polisens bedömning")),
+    (Section.CRIMINALITY, "criminality", gettext_lazy("Kriminalitet")),
+    (Section.RESOURCES, "resources", gettext_lazy("Resurskartläggning")),
+    (Section.THREAT, "threat_list", gettext_lazy("Hotbildsbedömning")),
+    (Section.RISK, "risk_list", gettext_lazy("Strukturerad riskbedömning")),
+    (Section.DECISIONS, "decision_list", gettext_lazy("Beslut")),
+    (Section.FOLLOW_UP, "follow_up_list", gettext_lazy("Uppföljningsbedömning")),
+)
+
+
+def case_sections(case, decision) -> list[SectionStatus]:
+    """The investigation and decision sections of a case page the user may read.
+
+    Staff get a one-line status per section (one query for all); partners only the links
+    their consent allows.
+    """
+    statuses = _statuses(_section_facts(case)) if decision.categories is None else {}
     return [
-        SectionStatus(str(section), url_name, label, status() if staff else "")
-        for section, url_name, label, status in rows
+        SectionStatus(str(section), url_name, str(label), statuses.get(section, ""))
+        for section, url_name, label in SECTIONS
         if may_read_section(decision, section)
     ]

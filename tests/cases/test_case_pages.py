@@ -186,30 +186,32 @@ def test_posting_a_reason_moves_the_case_and_returns_to_it(unit_a, login):
     assert "Ärendet är nu i steget ”Utredning”." in page
 
 
-def test_a_decision_by_post_records_the_decision_maker(unit_a, case_in, login):
+def test_a_decision_move_leads_to_the_decision_page_where_grounds_are_recorded(
+    unit_a, case_in, login
+):
     case = case_in(State.DECISION)
-    response = login(unit_a.supervisor).post(
-        f"/arenden/{case.pk}/steg/assignment/", {"reason": "Beviljas."}
-    )
-    assert response.status_code == 302
+    client = login(unit_a.supervisor)
+    for method in (client.get, client.post):
+        response = method(f"/arenden/{case.pk}/steg/assignment/", {"reason": "Beviljas."})
+        assert response.status_code == 302
+        assert response["Location"] == f"/arenden/{case.pk}/beslut/inskrivning/"
     case.refresh_from_db()
-    assert case.state == State.ASSIGNMENT
-    assert case.decision_maker == unit_a.supervisor
+    assert case.state == State.DECISION
+    assert case.decision_maker is None
 
 
 def test_a_move_the_role_may_not_make_is_refused_on_the_page(unit_a, case_in, login):
-    case = case_in(State.DECISION)
+    case = case_in(State.DECISION)  # only a supervisor sends a case back to investigation
     client = login(unit_a.coordinator)
-    get = client.get(f"/arenden/{case.pk}/steg/assignment/")
+    get = client.get(f"/arenden/{case.pk}/steg/investigation/")
     assert get.status_code == 200
     assert "Din roll får inte göra detta steg." in get.content.decode()
     assert '<textarea name="reason"' not in get.content.decode()
 
-    post = client.post(f"/arenden/{case.pk}/steg/assignment/", {"reason": "Jag beslutar."})
+    post = client.post(f"/arenden/{case.pk}/steg/investigation/", {"reason": "Tillbaka."})
     assert post.status_code == 403
     case.refresh_from_db()
     assert case.state == State.DECISION
-    assert case.decision_maker is None
 
 
 def test_an_impossible_move_in_the_url_returns_to_the_case_with_a_message(unit_a, login):

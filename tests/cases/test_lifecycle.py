@@ -14,6 +14,7 @@ from insats.cases import services
 from insats.cases.lifecycle import STAFF, TRANSITIONS, State
 from insats.cases.models import Case, CaseTransition
 from insats.organisations.models import DischargeReason, Membership, Role
+from tests import builders
 
 ALLOWED = {(t.source, t.target) for t in TRANSITIONS}
 DISALLOWED = [
@@ -81,6 +82,8 @@ def test_every_state_is_reachable_from_intake_and_the_table_has_no_duplicates():
 )
 def test_it_makes_every_allowed_move_for_a_role_that_may(unit_a, case_in, transition, role):
     case = case_in(transition.source)
+    if transition.target == State.ASSIGNMENT:
+        builders.complete_investigation(unit_a, case)
     user = staff_user(unit_a, role)
     before = case.transitions.count()
     started = timezone.now()
@@ -275,6 +278,8 @@ def test_a_supervisor_without_delegation_may_still_make_a_supervisor_move_that_i
 @pytest.mark.parametrize("transition", DECISIONS, ids=tid)
 def test_it_records_the_decision_maker_on_a_decision(unit_a, case_in, transition):
     case = case_in(transition.source)
+    if transition.target == State.ASSIGNMENT:
+        builders.complete_investigation(unit_a, case)
     assert case.decision_maker is None
     services.case_transition(
         case=case, to_state=transition.target, by=unit_a.supervisor, reason="Beslut fattat."
@@ -402,6 +407,8 @@ def test_it_records_who_when_and_why_for_every_move_as_a_timeline(unit_a):
         (State.DISCHARGED, unit_a.supervisor_without_delegation, "Vill inte längre."),
     ]
     for target, user, text in moves:
+        if target == State.ASSIGNMENT:
+            builders.complete_investigation(unit_a, case)
         services.case_transition(
             case=case,
             to_state=target,

@@ -332,7 +332,7 @@ def test_enrolment_succeeds_exactly_when_every_condition_holds(
 # --- A few fixed cases, so that the extremes always run ------------------------------------
 
 
-def test_a_complete_case_is_enrolled_by_the_delegated_supervisor(unit_a, deciders):
+def test_a_complete_case_is_enrolled_by_the_delegated_supervisor(unit_a):
     case = build_case(
         unit_a,
         consent="valid",
@@ -350,7 +350,7 @@ def test_a_complete_case_is_enrolled_by_the_delegated_supervisor(unit_a, decider
     assert case.state == State.ASSIGNMENT
 
 
-def test_an_empty_case_is_refused_with_every_condition_named(unit_a, deciders):
+def test_an_empty_case_is_refused_with_every_condition_named(unit_a):
     case = build_case(
         unit_a,
         consent="none",
