@@ -33,13 +33,22 @@ SAME_IN_BOTH = {
     "alias",
     "Form",
     "form",
+    "Instrument",
+    "instrument",
+    "Motivation",
     "organisation",
     "Organisation",
     "Partner",
+    "PDF",
     "person",
     "Person",
     "Status",
     "text",
+    "Version",
+    "version",
+    "Version %(number)s",
+    "version %(number)s",
+    "Version %(version)s",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]|%[sdif]|\{\w*\}")
 

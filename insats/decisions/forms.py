@@ -19,7 +19,11 @@ class ContinueInvestigationForm(forms.Form):
         error_messages={"required": _("Välj ja eller nej.")},
     )
     decided_on = forms.DateField(label=_("Beslutsdatum"), widget=DATE)
-    reasons = forms.CharField(label=_("Motivering"), widget=forms.Textarea(attrs={"rows": 4}))
+    reasons = forms.CharField(
+        label=_("Motivering"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Skriv en motivering.")},
+    )
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {"decided_on": timezone.localdate()})
@@ -34,7 +38,11 @@ class EnrolmentForm(forms.Form):
         error_messages={"required": _("Välj beslut.")},
     )
     decided_on = forms.DateField(label=_("Beslutsdatum"), widget=DATE)
-    reasons = forms.CharField(label=_("Motivering"), widget=forms.Textarea(attrs={"rows": 4}))
+    reasons = forms.CharField(
+        label=_("Motivering"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Skriv en motivering.")},
+    )
     risk_of_reoffending = forms.CharField(
         label=_("Risk för återfall i brott"),
         required=False,
@@ -83,7 +91,9 @@ class EnrolmentForm(forms.Form):
 class ReexaminationForm(forms.Form):
     decided_on = forms.DateField(label=_("Beslutsdatum"), widget=DATE)
     reasons = forms.CharField(
-        label=_("Motivering för fortsatt bistånd"), widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Motivering för fortsatt bistånd"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Skriv en motivering.")},
     )
     review_on = forms.DateField(
         label=_("Nästa omprövning senast"),

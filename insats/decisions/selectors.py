@@ -192,7 +192,7 @@ def _section_facts(case) -> dict:
 
 
 def _statuses(facts: dict) -> dict[str, str]:
-    missing = _("Saknas")
+    missing = _("Ej registrerad")
     threat = missing
     if facts["threat_level"]:
         done = _("klar") if facts["threat_done"] else _("ej klar")

@@ -230,7 +230,7 @@ def follow_up_save(
         raise ValidationError(_("Versionen hör till ett annat ärende."))
     errors: dict = {}
     if case.state not in ENROLLED_STATES:
-        errors["kind"] = _("Uppföljningsbedömningen görs när ärendet är beviljat.")
+        raise ValidationError(_("Uppföljningsbedömningen görs när ärendet är beviljat."))
     if kind not in FollowUpAssessment.Kind.values:
         errors["kind"] = _("Välj vilken bedömning det är.")
     elif previous is None:

@@ -99,4 +99,8 @@ def session_as(page: Page, live_server):
 @pytest.fixture
 def sign_in(live_server):
     """`sign_in(page, user)`: `login` for any page, e.g. a second browser context."""
-    return functools.partial(login, live_server=live_server)
+
+    def do(page: Page, user) -> None:
+        login(page, live_server, user)
+
+    return do

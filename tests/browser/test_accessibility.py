@@ -6,12 +6,14 @@ network at run time). The focused checks cover what axe does not: the error summ
 """
 
 import os
+import re
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from insats.cases import services as case_services
 from insats.cases.lifecycle import State
+from tests import builders
 
 try:
     from axe_playwright_python.sync_playwright import Axe
@@ -119,6 +121,59 @@ def open_transition_form_errors(page, live_server, world, sign_in):
     expect(page.locator("#error-summary")).to_be_visible()
 
 
+def open_inventory_form_errors(page, live_server, world, sign_in):
+    """A complete inventory without ratings: the per-area error."""
+    case = builders.identified_case(world)
+    sign_in(world.coordinator)
+    page.goto(f"{live_server.url}/arenden/{case.pk}/inventering/ny/")
+    page.get_by_label("Inventeringen är klar").check()
+    page.locator("main form").get_by_role("button", name="Spara").click()
+    expect(page.locator("#error-summary")).to_be_visible()
+
+
+def open_inventory_list(page, live_server, world, sign_in):
+    case = builders.identified_case(world)
+    builders.complete_inventory(world, case)
+    builders.complete_inventory(world, case)
+    sign_in(world.coordinator)
+    page.goto(f"{live_server.url}/arenden/{case.pk}/inventering/")
+    expect(page.locator("main table")).to_be_visible()
+
+
+def open_threat_form_errors(page, live_server, world, sign_in):
+    case = builders.identified_case(world)
+    sign_in(world.coordinator)
+    page.goto(f"{live_server.url}/arenden/{case.pk}/hotbild/ny/")
+    page.get_by_label("Bedömningen är klar").check()
+    page.locator("main form").get_by_role("button", name="Spara").click()
+    expect(page.locator("#error-summary")).to_be_visible()
+
+
+def open_risk_form(page, live_server, world, sign_in):
+    case = builders.identified_case(world, age=20)
+    sign_in(world.investigator)
+    page.goto(f"{live_server.url}/arenden/{case.pk}/riskbedomning/ny/")
+    expect(page.locator("main form")).to_be_visible()
+
+
+def open_enrolment_form_errors(page, live_server, world, sign_in):
+    """An incomplete case: the refusal lists what is missing."""
+    case = builders.identified_case(world, state=State.DECISION)
+    sign_in(world.supervisor)
+    page.goto(f"{live_server.url}/arenden/{case.pk}/beslut/inskrivning/")
+    page.get_by_label("Inskrivning och bistånd beviljas").check()
+    page.locator("main form").get_by_role("button", name="Registrera beslutet").click()
+    expect(page.locator("#error-summary")).to_be_visible()
+
+
+def open_supervision(page, live_server, world, sign_in):
+    builders.enrollable_case(world)
+    builders.identified_case(world, state=State.DECISION)
+    sign_in(world.supervisor)
+    page.goto(f"{live_server.url}/arbetsledning/")
+    expect(page.locator("main table").first).to_be_visible()
+
+
 PAGES = {
     "login": open_login,
     "login-failed": open_login_failed,
@@ -129,6 +184,12 @@ PAGES = {
     "intake-form-errors": open_intake_form_errors,
     "intake-form-person-errors": open_intake_form_person_errors,
     "transition-form-errors": open_transition_form_errors,
+    "inventory-form-errors": open_inventory_form_errors,
+    "inventory-list": open_inventory_list,
+    "threat-form-errors": open_threat_form_errors,
+    "risk-form": open_risk_form,
+    "enrolment-form-errors": open_enrolment_form_errors,
+    "supervision": open_supervision,
 }
 
 
@@ -180,11 +241,17 @@ def check_error_summary(page: Page) -> None:
         tag = target.evaluate("el => el.tagName.toLowerCase()")
         assert tag in {"input", "select", "textarea"}, f"{href} points at a <{tag}>"
         assert target.get_attribute("type") != "hidden", f"{href} points at a hidden input"
-        # The field itself says it is wrong and points at its own message.
+        # The field itself says it is wrong and points at its own message; for a group of
+        # radio buttons the link goes to the first option and the group's fieldset does.
         expect(target).to_have_attribute("aria-invalid", "true")
-        described = (target.get_attribute("aria-describedby") or "").split()
-        assert f"{href[1:]}_error" in described, f"{href} is not described by its error"
-        expect(page.locator(f"[id='{href[1:]}_error']")).to_be_visible()
+        error_id = f"{href[1:]}_error"
+        described = target.get_attribute("aria-describedby") or ""
+        if target.get_attribute("type") in ("radio", "checkbox") and re.search(r"_\d+$", href):
+            error_id = re.sub(r"_\d+$", "", href[1:]) + "_error"
+            fieldset = target.locator("xpath=ancestor::fieldset[1]")
+            described = fieldset.get_attribute("aria-describedby") or ""
+        assert error_id in described.split(), f"{href} is not described by its error"
+        expect(page.locator(f"[id='{error_id}']")).to_be_visible()
 
 
 def check_page_basics(page: Page) -> None:
