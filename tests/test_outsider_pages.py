@@ -272,8 +272,8 @@ def b_secrets(unit_b, login) -> BSecrets:
         source_detail="Närpolis Vinterby",
     )
     deidentified = unit_b.case(age=17, intake_basis="Orosanmälan från fritidsgården Snöret")
-    # The group: B's police officer is a member but no consent covers the police, so even
-    # B's partner must not see the case; a coach without an account is named in it.
+    # The group: B's police officer is a member but no valid consent covers the police, so
+    # even B's partner must not see the case; a coach without an account is named in it.
     boss = unit_b.supervisor
     members = [
         consent_services.member_add_user(

@@ -45,37 +45,52 @@ def decision_list(request, pk: int):
     return render(request, "decisions/decision_list.html", context)
 
 
+def _decision_form(request, case, allowed, form, *, title, decide, done, **context):
+    """Render a decision form; on a valid POST call `decide(cleaned_data)` and go to `done`.
+
+    `done(cleaned_data)` returns (message, url). A user who may not decide sees the reason
+    instead of the form, and a POST from them gets 403 and saves nothing.
+    """
+    if request.method == "POST" and allowed and form.is_valid():
+        try:
+            decide(form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            message, url = done(form.cleaned_data)
+            messages.success(request, message)
+            return redirect(url)
+    return render(
+        request,
+        "decisions/decision_form.html",
+        {"case": case, "form": form, "allowed": allowed, "title": title, **context},
+        status=200 if allowed or request.method == "GET" else 403,
+    )
+
+
 @access_policy(OBJECT)
 def decision_continue(request, pk: int):
     case, allowed = _decision_page(request, pk, State.INVESTIGATION, State.DECLINED)
     if case.state != State.INVESTIGATION:
         messages.error(request, _("Ärendet är inte under utredning."))
         return redirect("decision_list", pk=case.pk)
-    form = ContinueInvestigationForm(request.POST or None)
-    if request.method == "POST" and allowed and form.is_valid():
-        try:
-            services.decide_continued_investigation(
-                case=case,
-                by=request.user,
-                outcome=form.cleaned_data["outcome"] == "yes",
-                reasons=form.cleaned_data["reasons"],
-                decided_on=form.cleaned_data["decided_on"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Beslutet om fortsatt utredning är registrerat."))
-            return redirect("decision_list", pk=case.pk)
-    return render(
+    return _decision_form(
         request,
-        "decisions/decision_form.html",
-        {
-            "case": case,
-            "form": form,
-            "allowed": allowed,
-            "title": _("Beslut om fortsatt utredning"),
-        },
-        status=200 if allowed or request.method == "GET" else 403,
+        case,
+        allowed,
+        ContinueInvestigationForm(request.POST or None),
+        title=_("Beslut om fortsatt utredning"),
+        decide=lambda data: services.decide_continued_investigation(
+            case=case,
+            by=request.user,
+            outcome=data["outcome"] == "yes",
+            reasons=data["reasons"],
+            decided_on=data["decided_on"],
+        ),
+        done=lambda data: (
+            _("Beslutet om fortsatt utredning är registrerat."),
+            reverse("decision_list", args=[case.pk]),
+        ),
     )
 
 
@@ -85,43 +100,37 @@ def decision_enrol(request, pk: int):
     if case.state != State.DECISION:
         messages.error(request, _("Ärendet är inte lämnat för beslut."))
         return redirect("decision_list", pk=case.pk)
-    form = EnrolmentForm(request.POST or None, case=case)
-    if request.method == "POST" and allowed and form.is_valid():
-        granted = form.cleaned_data["outcome"] == "yes"
-        try:
-            services.decide_enrolment(
-                case=case,
-                by=request.user,
-                outcome=granted,
-                decided_on=form.cleaned_data["decided_on"],
-                reasons=form.cleaned_data["reasons"],
-                legal_reference=form.cleaned_data["legal_reference"],
-                review_on=form.cleaned_data["review_on"],
-                **{name: form.cleaned_data[name] for name in EnrolmentForm.GROUNDS},
+
+    def done(data):
+        if data["outcome"] == "yes":
+            return (
+                _("Inskrivningen är beslutad. Gör nu den första uppföljningsbedömningen."),
+                reverse("follow_up_create", args=[case.pk]) + "?kind=first",
             )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            if granted:
-                messages.success(
-                    request,
-                    _("Inskrivningen är beslutad. Gör nu den första uppföljningsbedömningen."),
-                )
-                return redirect(reverse("follow_up_create", args=[case.pk]) + "?kind=first")
-            messages.success(request, _("Avslaget är registrerat och ärendet avslutat."))
-            return redirect("case_detail", pk=case.pk)
-    return render(
+        return (
+            _("Avslaget är registrerat och ärendet avslutat."),
+            reverse("case_detail", args=[case.pk]),
+        )
+
+    return _decision_form(
         request,
-        "decisions/decision_form.html",
-        {
-            "case": case,
-            "form": form,
-            "allowed": allowed,
-            "title": _("Beslut om inskrivning"),
-            "conditions": enrolment.conditions_for([case], request.user)[case.pk],
-            "more_information": enrolment.police_needs_more_information(case),
-        },
-        status=200 if allowed or request.method == "GET" else 403,
+        case,
+        allowed,
+        EnrolmentForm(request.POST or None, case=case),
+        title=_("Beslut om inskrivning"),
+        decide=lambda data: services.decide_enrolment(
+            case=case,
+            by=request.user,
+            outcome=data["outcome"] == "yes",
+            decided_on=data["decided_on"],
+            reasons=data["reasons"],
+            legal_reference=data["legal_reference"],
+            review_on=data["review_on"],
+            **{name: data[name] for name in EnrolmentForm.GROUNDS},
+        ),
+        done=done,
+        conditions=enrolment.conditions_for([case], request.user)[case.pk],
+        more_information=enrolment.police_needs_more_information(case),
     )
 
 
@@ -131,26 +140,18 @@ def decision_reexamine(request, pk: int):
     if case.state not in services.ENROLLED_STATES:
         messages.error(request, _("Bistånd omprövas bara i pågående insatser."))
         return redirect("decision_list", pk=case.pk)
-    form = ReexaminationForm(request.POST or None)
-    if request.method == "POST" and allowed and form.is_valid():
-        try:
-            services.reexamine_support(case=case, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Omprövningen är registrerad."))
-            return redirect("decision_list", pk=case.pk)
-    return render(
+    return _decision_form(
         request,
-        "decisions/decision_form.html",
-        {
-            "case": case,
-            "form": form,
-            "allowed": allowed,
-            "title": _("Omprövning av bistånd"),
-            "review": services.current_review([case.pk]).get(case.pk),
-        },
-        status=200 if allowed or request.method == "GET" else 403,
+        case,
+        allowed,
+        ReexaminationForm(request.POST or None),
+        title=_("Omprövning av bistånd"),
+        decide=lambda data: services.reexamine_support(case=case, by=request.user, **data),
+        done=lambda data: (
+            _("Omprövningen är registrerad."),
+            reverse("decision_list", args=[case.pk]),
+        ),
+        review=services.current_review([case.pk]).get(case.pk),
     )
 
 

@@ -269,7 +269,7 @@ def test_granting_without_grounds_shows_swedish_errors_and_keeps_the_input(unit_
 def test_missing_reasons_are_refused_in_swedish(unit_a, ready, login):
     response = login(unit_a.supervisor).post(enrol_url(ready), decline_data(reasons=""))
     assert response.status_code == 200
-    assert "Motivering: Detta fält måste fyllas i." in error_summary(response)
+    assert "Motivering: Skriv en motivering." in error_summary(response)
     assert not CaseDecision.objects.filter(case=ready).exists()
 
 
