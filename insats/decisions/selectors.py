@@ -206,8 +206,8 @@ def _statuses(facts: dict) -> dict[str, str]:
         if flag
     ]
     return {
-        Section.INVENTORY: _("%(count)s inventeringar, %(done)s klara")
-        % {"count": facts["inventories"] or 0, "done": facts["inventories_done"] or 0}
+        Section.INVENTORY: _("Inventeringar: %(count)s, varav klara: %(done)s")
+        % {"count": facts["inventories"], "done": facts["inventories_done"] or 0}
         if facts["inventories"]
         else _("Ingen inventering"),
         Section.LETTER: _("Överlämnat %(day)s") % {"day": facts["letter_on"].isoformat()}
