@@ -66,6 +66,19 @@ def current(model, case):
     return model.objects.filter(case=case, superseded_at__isnull=True).select_related("recorded_by")
 
 
+def conflict_message(newest: VersionedRecord) -> str:
+    """Someone saved `newest` while the user was typing; what the user is told."""
+    return _(
+        "Någon annan har sparat en nyare version (version %(version)s, "
+        "%(by)s %(at)s) medan du skrev. Dina uppgifter finns kvar i formuläret: "
+        "öppna den nya versionen i en ny flik och för över det som ska med."
+    ) % {
+        "version": newest.version,
+        "by": newest.recorded_by,
+        "at": timezone.localtime(newest.recorded_at).strftime("%Y-%m-%d %H:%M"),
+    }
+
+
 def save_version(record: VersionedRecord, *, by, previous: VersionedRecord | None) -> None:
     """Save `record` as the next version after `previous` (or as a new series).
 
@@ -80,19 +93,7 @@ def save_version(record: VersionedRecord, *, by, previous: VersionedRecord | Non
         locked = model.objects.select_for_update().get(pk=previous.pk)
         if locked.superseded_at is not None:
             newest = model.objects.filter(series=locked.series).order_by("-version").first()
-            raise ValidationError(
-                _(
-                    "Någon annan har sparat en nyare version (version %(version)s, "
-                    "%(by)s %(at)s) medan du skrev. Dina uppgifter finns kvar i formuläret: "
-                    "öppna den nya versionen i en ny flik och för över det som ska med."
-                )
-                % {
-                    "version": newest.version,
-                    "by": newest.recorded_by,
-                    "at": timezone.localtime(newest.recorded_at).strftime("%Y-%m-%d %H:%M"),
-                },
-                code="conflict",
-            )
+            raise ValidationError(conflict_message(newest), code="conflict")
         model.objects.filter(pk=locked.pk).update(superseded_at=record.recorded_at)
         record.series = locked.series
         record.version = locked.version + 1

@@ -8,13 +8,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from insats.access import log, policy
 from insats.access.decorators import OBJECT, access_policy
 from insats.access.policy import Section
 from insats.core.forms import add_service_errors
+from insats.core.records import conflict_message
 from insats.core.templatetags.insats import error_summary
 from insats.documents.pdf import pdf_response, render_pdf
 from insats.investigation import services
@@ -72,15 +72,7 @@ def previous_for_save(form, model, case) -> tuple[object | None, str]:
     newest = current_of_case(model, case.pk)
     if newest is None:
         return None, ""
-    message = _(
-        "Någon annan har sparat en nyare version (version %(version)s, "
-        "%(by)s %(at)s) medan du skrev. Dina uppgifter finns kvar i formuläret: "
-        "öppna den nya versionen i en ny flik och för över det som ska med."
-    ) % {
-        "version": newest.version,
-        "by": newest.recorded_by,
-        "at": timezone.localtime(newest.recorded_at).strftime("%Y-%m-%d %H:%M"),
-    }
+    message = conflict_message(newest)
     return None, message
 
 
