@@ -12,9 +12,18 @@ from insats.cases import services as case_services
 from insats.cases.lifecycle import State
 from insats.cases.models import Case, CaseMember
 from insats.consent import services as consent_services
+from insats.decisions import services as decisions
+from insats.decisions.guards import DECISION_MOVES
+from insats.decisions.models import CaseDecision
 from insats.investigation import services as inv
 from insats.investigation.models import PoliceAssessment, ThreatLevel
-from insats.organisations.models import InformationCategory, Membership, Role, User
+from insats.organisations.models import (
+    InformationCategory,
+    LegalReference,
+    Membership,
+    Role,
+    User,
+)
 from insats.people.models import Guardian
 from tests.conftest import PASSWORD
 
@@ -180,3 +189,44 @@ def enrollable_case(world, **fields) -> Case:
     )
     case.refresh_from_db()
     return case
+
+
+def decide(world, case: Case, target: str, *, by=None):
+    """Make a decision move through the decision services (grounds and all)."""
+    by = by or world.supervisor
+    today = timezone.localdate()
+    case.refresh_from_db()
+    if case.state == State.INVESTIGATION:
+        return decisions.decide_continued_investigation(
+            case=case, by=by, outcome=False, reasons="Ingen fortsatt utredning.", decided_on=today
+        )
+    if target == State.ASSIGNMENT:
+        return decisions.decide_enrolment(
+            case=case,
+            by=by,
+            outcome=True,
+            decided_on=today,
+            reasons="Uppfyller kriterierna.",
+            risk_of_reoffending="Hög utan stöd.",
+            motivation="Vill förändra.",
+            needs="Sysselsättning.",
+            resources="Familjen.",
+            criminality="Flera brott.",
+            legal_reference=LegalReference.objects.get(unit=world.unit, kind="support"),
+        )
+    return decisions.decide_enrolment(
+        case=case, by=by, outcome=False, decided_on=today, reasons="Avslag."
+    )
+
+
+def record_decision(case: Case, by, transition) -> CaseDecision:
+    """Only the decision record a decision move needs, for tests of the move itself."""
+    kind, outcome = DECISION_MOVES[(transition.source, transition.target)]
+    return CaseDecision.objects.create(
+        case=case,
+        kind=kind,
+        outcome=outcome,
+        decided_on=timezone.localdate(),
+        reasons="Beslut i testet.",
+        decided_by=by,
+    )

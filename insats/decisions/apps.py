@@ -10,5 +10,8 @@ class DecisionsConfig(AppConfig):
         from insats.cases.lifecycle import State, register_guard
 
         from .enrolment import blockers
+        from .guards import DECISION_MOVES, DecisionRecorded
 
         register_guard(State.DECISION, State.ASSIGNMENT, blockers)
+        for (source, target), (kind, outcome) in DECISION_MOVES.items():
+            register_guard(source, target, DecisionRecorded(kind, outcome))

@@ -35,12 +35,16 @@ def drive_case(world, case: Case, target: str) -> Case:
     """Move a fresh intake to `target` through the service, as the deciding supervisor.
 
     The supervisor is neither the case's investigator nor its coordinator, so decision moves
-    are allowed; before enrolment the investigation is completed (identifying the case);
+    are allowed and go through the decision services; before enrolment the investigation is
+    completed (identifying the case);
     discharges name the first active reason of the unit.
     """
     for transition in path_to(target):
         if transition.target == State.ASSIGNMENT:
             builders.complete_investigation(world, case)
+        if transition.is_decision:
+            builders.decide(world, case, transition.target)
+            continue
         services.case_transition(
             case=case,
             to_state=transition.target,

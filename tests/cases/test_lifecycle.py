@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from insats.access import policy
 from insats.cases import services
-from insats.cases.lifecycle import STAFF, TRANSITIONS, State
+from insats.cases.lifecycle import STAFF, TRANSITIONS, State, find_transition
 from insats.cases.models import Case, CaseTransition
 from insats.organisations.models import DischargeReason, Membership, Role
 from tests import builders
@@ -85,6 +85,8 @@ def test_it_makes_every_allowed_move_for_a_role_that_may(unit_a, case_in, transi
     if transition.target == State.ASSIGNMENT:
         builders.complete_investigation(unit_a, case)
     user = staff_user(unit_a, role)
+    if transition.is_decision:
+        builders.record_decision(case, user, transition)
     before = case.transitions.count()
     started = timezone.now()
 
@@ -280,6 +282,7 @@ def test_it_records_the_decision_maker_on_a_decision(unit_a, case_in, transition
     case = case_in(transition.source)
     if transition.target == State.ASSIGNMENT:
         builders.complete_investigation(unit_a, case)
+    builders.record_decision(case, unit_a.supervisor, transition)
     assert case.decision_maker is None
     services.case_transition(
         case=case, to_state=transition.target, by=unit_a.supervisor, reason="Beslut fattat."
@@ -409,6 +412,7 @@ def test_it_records_who_when_and_why_for_every_move_as_a_timeline(unit_a):
     for target, user, text in moves:
         if target == State.ASSIGNMENT:
             builders.complete_investigation(unit_a, case)
+            builders.record_decision(case, user, find_transition(State.DECISION, target))
         services.case_transition(
             case=case,
             to_state=target,

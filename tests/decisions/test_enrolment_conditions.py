@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from insats.cases import services as case_services
-from insats.cases.lifecycle import State
+from insats.cases.lifecycle import State, find_transition
 from insats.cases.models import Case, CaseTransition
 from insats.consent import services as consent_services
 from insats.core.records import save_version
@@ -37,6 +37,7 @@ POLICE_MISSING = "Polisens lämplighetsbedömning saknas."
 POLICE_NOT_SUITABLE = "Polisen har bedömt personen som inte lämplig."
 INVENTORY_MISSING = "Ingen behovs- och resursinventering är markerad som klar."
 THREAT_MISSING = "Hotbildsbedömningen är inte klar (arbetsledaren ska vara informerad)."
+NO_DECISION = "Beslutet registreras på beslutssidan, med motivering."
 DUTIES_COORDINATOR = (
     "Beslutsfattaren får inte vara ärendets utredare eller lots (åtskillnad av uppgifter)."
 )
@@ -437,6 +438,7 @@ def test_a_direct_move_to_assignment_without_conditions_is_refused(unit_a):
         POLICE_MISSING,
         INVENTORY_MISSING,
         THREAT_MISSING,
+        NO_DECISION,
     ]
     case.refresh_from_db()
     assert case.state == State.DECISION
@@ -457,9 +459,38 @@ def test_a_direct_move_names_only_what_is_still_missing(unit_a):
         case_services.case_transition(
             case=case, to_state=State.ASSIGNMENT, by=unit_a.supervisor, reason="Genväg."
         )
-    assert refused.value.messages == [POLICE_NOT_SUITABLE, THREAT_MISSING]
+    assert refused.value.messages == [POLICE_NOT_SUITABLE, THREAT_MISSING, NO_DECISION]
     case.refresh_from_db()
     assert case.state == State.DECISION
+
+
+def test_a_complete_case_is_not_enrolled_without_a_recorded_decision(unit_a):
+    """Every enrolment has its grounds on file: the move alone is refused."""
+    case = builders.enrollable_case(unit_a)
+    with pytest.raises(ValidationError) as refused:
+        case_services.case_transition(
+            case=case, to_state=State.ASSIGNMENT, by=unit_a.supervisor, reason="Genväg."
+        )
+    assert refused.value.messages == [NO_DECISION]
+    case.refresh_from_db()
+    assert case.state == State.DECISION
+
+
+def test_a_decision_recorded_before_the_last_move_does_not_count(unit_a):
+    case = builders.enrollable_case(unit_a)
+    transition = find_transition(State.DECISION, State.ASSIGNMENT)
+    builders.record_decision(case, unit_a.supervisor, transition)
+    case_services.case_transition(
+        case=case, to_state=State.INVESTIGATION, by=unit_a.supervisor, reason="Komplettera."
+    )
+    case_services.case_transition(
+        case=case, to_state=State.DECISION, by=unit_a.coordinator, reason="Klart igen."
+    )
+    with pytest.raises(ValidationError) as refused:
+        case_services.case_transition(
+            case=case, to_state=State.ASSIGNMENT, by=unit_a.supervisor, reason="Genväg."
+        )
+    assert refused.value.messages == [NO_DECISION]
 
 
 def test_decline_needs_no_conditions(unit_a):
