@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "insats.investigation",
     "insats.risk",
     "insats.decisions",
+    "insats.plans",
+    "insats.casework",
     "insats.documents",
     "insats.access",
     "insats.demo",

@@ -27,5 +27,7 @@ urlpatterns = [
     path("utlamnanden/", consent_views.disclosure_register, name="disclosure_register"),
     path("logg/", include("insats.access.urls")),
     path("arbetsledning/", decision_views.supervision, name="supervision"),
+    path("", include("insats.plans.urls")),
+    path("", include("insats.casework.urls")),
     path("admin/", admin.site.urls),
 ]

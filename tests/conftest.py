@@ -29,6 +29,7 @@ def restore_template_lists() -> None:
     for name in (
         "insats.organisations.migrations.0002_default_lists",
         "insats.organisations.migrations.0004_life_area_categories",
+        "insats.organisations.migrations.0006_practical_matters",
         "insats.risk.migrations.0002_savry",
     ):
         importlib.import_module(name).load(django_apps, None)

@@ -37,6 +37,7 @@ from insats.organisations.models import (
     Organisation,
     Role,
     Unit,
+    User,
 )
 from insats.people.models import Person
 
@@ -71,17 +72,25 @@ class Section(StrEnum):
     RISK = "risk"
     DECISIONS = "decisions"
     FOLLOW_UP = "follow_up"
+    PLAN = "plan"
+    PRACTICAL = "practical"
+    ECONOMY = "economy"
+    FAILURE_REVIEW = "failure_review"
 
 
 # The consent category a partner member needs to read a section. Sections not named here are
 # for the unit's social-services staff only. The inventory is open to partners row by row: a
-# life area shows when the consent covers that area's category (LifeArea.category_code).
+# life area shows when the consent covers that area's category (LifeArea.category_code); so is
+# the action plan, goal by goal.
 SECTION_CATEGORIES = {
     Section.POLICE_ASSESSMENT: "criminality",
     Section.CRIMINALITY: "criminality",
     Section.THREAT: "criminality",
     Section.RESOURCES: "family",
+    Section.ECONOMY: "economy",
 }
+# Sections a partner reads row by row (by each row's life area), like the inventory.
+ROW_SCOPED_SECTIONS = frozenset({Section.INVENTORY, Section.PLAN})
 
 
 # What each kind of user may do on a case they can see.
@@ -97,6 +106,17 @@ STAFF_ACTIONS = frozenset(
     }
 )
 PARTNER_ACTIONS = frozenset({Action.VIEW_CASE})
+# What a closed case no longer allows, for anyone: it is read-only until reopened.
+CHANGES_CASE = frozenset(
+    {
+        Action.ASSIGN_STAFF,
+        Action.IDENTIFY_CASE,
+        Action.MANAGE_MEMBERS,
+        Action.MANAGE_CONSENT,
+        Action.RECORD_DISCLOSURE,
+        Action.EDIT_INVESTIGATION,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -290,6 +310,8 @@ def decide_case(user, action: Action, case: Case, day: date | None = None) -> De
     """May the user do this action on this case, and on what grounds?"""
     day = day or timezone.localdate()
     grounds = _staff_grounds(user, case.unit_id)
+    if grounds and case.is_closed and action in CHANGES_CASE:
+        return Decision(False, reason=_("Ärendet är avslutat och kan inte ändras."))
     if grounds:
         if action in STAFF_ACTIONS:
             return Decision(True, grounds)
@@ -317,7 +339,7 @@ def may_read_section(decision: Decision, section: Section) -> bool:
         return False
     if decision.categories is None:
         return True
-    if section == Section.INVENTORY:
+    if section in ROW_SCOPED_SECTIONS:
         return bool(decision.categories)
     category = SECTION_CATEGORIES.get(section)
     return category is not None and decision.covers(category)
@@ -368,6 +390,61 @@ def police_organisation_of(user, case: Case) -> Organisation | None:
         .first()
     )
     return member.organisation if member else None
+
+
+def decide_measure_report(user, measure) -> Decision:
+    """May the user report progress on this action-plan measure?
+
+    The case's social-services staff may; so may the member responsible for the measure,
+    while they can see the measure's life area under the consent. Closed cases take no reports.
+    """
+    case = measure.plan.case
+    if case.is_closed:
+        return Decision(False, reason=_("Ärendet är avslutat och kan inte ändras."))
+    decision = decide_case(user, Action.VIEW_CASE, case)
+    if not decision:
+        return DENY
+    if decision.categories is None:
+        return decide_case(user, Action.EDIT_INVESTIGATION, case)
+    member = measure.responsible_member
+    responsible = member is not None and member.user_id == user.pk and member.removed_at is None
+    if responsible and decision.covers(measure.goal.life_area.category_code):
+        return decision
+    return Decision(False, reason=_("Du rapporterar bara på dina egna åtgärder."))
+
+
+def partner_categories(user, case_ids, day: date | None = None) -> dict[int, set[str]]:
+    """Per case: the categories the user's covering consents name (for partner lists)."""
+    day = day or timezone.localdate()
+    organisations = CaseMember.objects.filter(
+        user=user,
+        case_id__in=case_ids,
+        removed_at__isnull=True,
+        organisation_id__in=roles_of(user).member_organisations,
+    ).values_list("case_id", "organisation_id")
+    by_case: dict[int, set[int]] = defaultdict(set)
+    for case_id, organisation_id in organisations:
+        by_case[case_id].add(organisation_id)
+    result: dict[int, set[str]] = defaultdict(set)
+    rows = (
+        Consent.objects.active_on(day)
+        .filter(case_id__in=list(by_case))
+        .values_list("case_id", "organisations", "categories__code")
+    )
+    for case_id, organisation_id, code in rows:
+        if organisation_id in by_case[case_id] and code:
+            result[case_id].add(code)
+    return dict(result)
+
+
+def unit_staff(unit_id: int):
+    """The unit's active social-services staff (coordinators, investigators, supervisors)."""
+    return User.objects.filter(
+        memberships__organisation__unit_id=unit_id,
+        memberships__role__in=STAFF,
+        memberships__active=True,
+        is_active=True,
+    ).distinct()
 
 
 def decide_transition(user, case: Case, transition: Transition) -> Decision:

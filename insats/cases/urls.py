@@ -1,8 +1,10 @@
 from django.urls import path
 
+from insats.casework.urls import case_urlpatterns as casework_urlpatterns
 from insats.consent.urls import case_urlpatterns
 from insats.decisions.urls import case_urlpatterns as decision_urlpatterns
 from insats.investigation.urls import case_urlpatterns as investigation_urlpatterns
+from insats.plans.urls import case_urlpatterns as plan_urlpatterns
 from insats.risk.urls import case_urlpatterns as risk_urlpatterns
 
 from . import views
@@ -23,4 +25,6 @@ urlpatterns = [
     *investigation_urlpatterns,
     *risk_urlpatterns,
     *decision_urlpatterns,
+    *plan_urlpatterns,
+    *casework_urlpatterns,
 ]

@@ -68,6 +68,14 @@ DISCHARGE_REASONS = [
     ("other", "Annat", "Other"),
 ]
 
+PRACTICAL_MATTERS = [
+    ("id_card", "Id-kort", "ID card"),
+    ("bank_account", "Bankkonto", "Bank account"),
+    ("address", "Folkbokföringsadress", "Address registration"),
+    ("health_card", "Sjukvårdskort (EU-kort/frikort)", "Health insurance card"),
+    ("mobile_phone", "Mobiltelefon", "Mobile phone"),
+]
+
 # (code, Swedish label, English label, kind, text)
 LEGAL_REFERENCES = [
     (

@@ -122,6 +122,15 @@ class DischargeReason(ConfigItem):
         constraints = [_unique_code_per_unit("dischargereason")]
 
 
+class PracticalMatter(ConfigItem):
+    """Praktisk fråga — the checklist every case goes through (ID card, bank account, …)."""
+
+    class Meta(ConfigItem.Meta):
+        verbose_name = _("praktisk fråga")
+        verbose_name_plural = _("praktiska frågor")
+        constraints = [_unique_code_per_unit("practicalmatter")]
+
+
 class LegalReference(ConfigItem):
     """Lagrum — paragraph references live here, never in code, because laws get renumbered."""
 
@@ -139,7 +148,14 @@ class LegalReference(ConfigItem):
         constraints = [_unique_code_per_unit("legalreference")]
 
 
-CONFIG_LISTS = (LifeArea, CrimeType, InformationCategory, DischargeReason, LegalReference)
+CONFIG_LISTS = (
+    LifeArea,
+    CrimeType,
+    InformationCategory,
+    DischargeReason,
+    PracticalMatter,
+    LegalReference,
+)
 
 
 class Organisation(models.Model):
