@@ -1,4 +1,4 @@
-"""TODO"""
+from .views import measures, plan
 
-case_urlpatterns = []
-urlpatterns = []
+case_urlpatterns = [*plan.case_urlpatterns, *measures.case_urlpatterns]
+urlpatterns = [*plan.urlpatterns, *measures.urlpatterns]

@@ -1,0 +1,4 @@
+"""TODO"""
+
+case_urlpatterns = []
+urlpatterns = []
