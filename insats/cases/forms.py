@@ -116,6 +116,13 @@ class TransitionForm(forms.Form):
     discharge_reason = forms.ModelChoiceField(
         label=_("Skäl för utskrivning"), queryset=DischargeReason.objects.none(), required=False
     )
+    summary = forms.CharField(
+        label=_("Avslutande sammanfattning"),
+        help_text=_("Vad insatsen har lett till och hur det ser ut nu. Ärendet blir skrivskyddat."),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=10000,
+        required=False,
+    )
 
     def __init__(self, *args, case, transition, **kwargs):
         super().__init__(*args, **kwargs)
@@ -127,8 +134,13 @@ class TransitionForm(forms.Form):
             self.fields["discharge_reason"].error_messages["required"] = _(
                 "Välj skäl för utskrivning."
             )
+            self.fields["summary"].required = True
+            self.fields["summary"].error_messages["required"] = _(
+                "Skriv en avslutande sammanfattning."
+            )
         else:
             del self.fields["discharge_reason"]
+            del self.fields["summary"]
 
 
 class CaseFilterForm(forms.Form):

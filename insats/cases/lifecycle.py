@@ -76,6 +76,14 @@ TRANSITIONS: tuple[Transition, ...] = (
         Transition(source, State.DISCHARGED, _("Skriv ut"), CASEWORK, needs_discharge_reason=True)
         for source in (State.ASSIGNMENT, State.IMPLEMENTATION, State.FOLLOW_UP)
     ),
+    # A discharged case is read-only; opening it again is a decision with its reasons.
+    Transition(
+        State.DISCHARGED,
+        State.IMPLEMENTATION,
+        _("Återöppna ärendet"),
+        SUPERVISOR_ONLY,
+        is_decision=True,
+    ),
 )
 
 _BY_MOVE = {(t.source, t.target): t for t in TRANSITIONS}

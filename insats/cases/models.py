@@ -156,6 +156,11 @@ class CaseTransition(models.Model):
         blank=True,
         related_name="+",
     )
+    summary = models.TextField(
+        _("avslutande sammanfattning"),
+        blank=True,
+        help_text=_("Vid utskrivning: vad insatsen har lett till och hur det ser ut nu."),
+    )
 
     class Meta:
         verbose_name = _("händelse i ärendet")

@@ -171,7 +171,13 @@ def case_assign_staff(*, case: Case, by, coordinator=None, investigator=None) ->
 
 @transaction.atomic
 def case_transition(
-    *, case: Case, to_state: str, by, reason: str, discharge_reason: DischargeReason | None = None
+    *,
+    case: Case,
+    to_state: str,
+    by,
+    reason: str,
+    discharge_reason: DischargeReason | None = None,
+    summary: str = "",
 ) -> CaseTransition:
     """Move the case one step, if the table allows it and the user may; record who and why."""
     case = Case.objects.select_for_update().get(pk=case.pk)
@@ -191,6 +197,8 @@ def case_transition(
     if not reason.strip():
         errors["reason"] = _("Skriv en motivering.")
     if transition.needs_discharge_reason:
+        if not summary.strip():
+            errors["summary"] = _("Skriv en avslutande sammanfattning.")
         if discharge_reason is None:
             errors["discharge_reason"] = _("Välj skäl för utskrivning.")
         elif discharge_reason.unit_id != case.unit_id or not discharge_reason.active:
@@ -216,6 +224,7 @@ def case_transition(
         by=by,
         reason=reason.strip(),
         discharge_reason=discharge_reason,
+        summary=summary.strip() if transition.needs_discharge_reason else "",
     )
 
 

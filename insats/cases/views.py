@@ -156,7 +156,11 @@ def case_detail(request, pk: int):
     return render(request, "cases/case_detail.html", context)
 
 
-DECISION_PAGES = {State.INVESTIGATION: "decision_continue", State.DECISION: "decision_enrol"}
+DECISION_PAGES = {
+    State.INVESTIGATION: "decision_continue",
+    State.DECISION: "decision_enrol",
+    State.DISCHARGED: "decision_reopen",
+}
 
 
 @access_policy(OBJECT)
@@ -179,6 +183,7 @@ def case_transition(request, pk: int, to_state: str):
                 by=request.user,
                 reason=form.cleaned_data["reason"],
                 discharge_reason=form.cleaned_data.get("discharge_reason"),
+                summary=form.cleaned_data.get("summary", ""),
             )
         except ValidationError as exc:
             add_service_errors(form, exc)

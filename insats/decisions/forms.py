@@ -191,3 +191,16 @@ class FollowUpForm(forms.Form):
             initial[f"rating_{rating.life_area_id}"] = rating.rating
             initial[f"note_{rating.life_area_id}"] = rating.note
         return initial
+
+
+class ReopenForm(forms.Form):
+    decided_on = forms.DateField(label=_("Beslutsdatum"), widget=DATE)
+    reasons = forms.CharField(
+        label=_("Varför öppnas ärendet igen?"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Skriv en motivering.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {"decided_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)

@@ -18,6 +18,7 @@ DECISION_MOVES = {
     (State.INVESTIGATION, State.DECLINED): (CaseDecision.Kind.CONTINUE_INVESTIGATION, False),
     (State.DECISION, State.ASSIGNMENT): (CaseDecision.Kind.ENROL, True),
     (State.DECISION, State.DECLINED): (CaseDecision.Kind.DECLINE, False),
+    (State.DISCHARGED, State.IMPLEMENTATION): (CaseDecision.Kind.REOPEN, True),
 }
 
 

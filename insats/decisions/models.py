@@ -20,6 +20,7 @@ class CaseDecision(models.Model):
         ENROL = "enrol", _("Inskrivning och bistånd")
         DECLINE = "decline", _("Avslag")
         REEXAMINE = "reexamine", _("Omprövning av bistånd")
+        REOPEN = "reopen", _("Återöppnande")
 
     case = models.ForeignKey(
         "cases.Case", verbose_name=_("ärende"), on_delete=models.PROTECT, related_name="decisions"

@@ -124,12 +124,47 @@ def supervision_overview(user, units: set[int], today: date, *, review_horizon: 
 
 
 def follow_up_rows(case, assessments) -> list[tuple]:
-    """(life area, [rating per assessment]) for the side-by-side view."""
+    """(life area, [(rating, change from the assessment before) per assessment]) side by side.
+
+    The change is the difference in rating (higher is better), None where either is missing.
+    """
     by_assessment = [{r.life_area_id: r for r in a.ratings.all()} for a in assessments]
-    return [
-        (area, [ratings.get(area.pk) for ratings in by_assessment])
-        for area in unit_life_areas(case)
-    ]
+    rows = []
+    for area in unit_life_areas(case):
+        cells, before = [], None
+        for ratings in by_assessment:
+            rating = ratings.get(area.pk)
+            now = rating.rating if rating else None
+            change = now - before if now is not None and before is not None else None
+            cells.append((rating, change))
+            before = now
+        rows.append((area, cells))
+    return rows
+
+
+INDICATORS = (
+    "occupation",
+    "housing",
+    "substance_use",
+    "offences_last_six_months",
+    "criminal_network",
+    "income",
+)
+
+
+def follow_up_indicators(assessments) -> list[tuple]:
+    """(label, [(shown value, changed since the assessment before)]) per outcome indicator."""
+    rows = []
+    for name in INDICATORS:
+        field = FollowUpAssessment._meta.get_field(name)
+        cells, before = [], None
+        for index, assessment in enumerate(assessments):
+            value = getattr(assessment, name)
+            shown = getattr(assessment, f"get_{name}_display")() if field.choices else value
+            cells.append(("–" if shown is None else shown, index > 0 and value != before))
+            before = value
+        rows.append((field.verbose_name, cells))
+    return rows
 
 
 @dataclass

@@ -189,7 +189,40 @@ def reexamine_support(
     )
 
 
-REVIEWED_KINDS = (CaseDecision.Kind.ENROL, CaseDecision.Kind.REEXAMINE)
+@transaction.atomic
+def decide_reopen(*, case: Case, by, decided_on: date, reasons: str) -> CaseDecision:
+    """A discharged case is read-only; opening it again is a decision with its reasons.
+
+    The case goes back to implementation and needs a new re-examination date like any
+    granted support (six months from the decision).
+    """
+    case.refresh_from_db(fields=["state"])
+    if case.state != State.DISCHARGED:
+        raise ValidationError(_("Bara ett utskrivet ärende kan återöppnas."))
+    allowed = policy.decide_transition(
+        by, case, find_transition(State.DISCHARGED, State.IMPLEMENTATION)
+    )
+    if not allowed:
+        raise ValidationError(allowed.reason or _("Du får inte fatta beslutet."))
+    errors: dict = {}
+    _check_common(decided_on, reasons, errors)
+    if errors:
+        raise ValidationError(errors)
+    decision = _record(
+        case,
+        by,
+        kind=CaseDecision.Kind.REOPEN,
+        outcome=True,
+        decided_on=decided_on,
+        reasons=reasons.strip(),
+        review_on=default_review_on(decided_on),
+    )
+    case_transition(case=case, to_state=State.IMPLEMENTATION, by=by, reason=reasons)
+    Case.objects.filter(pk=case.pk).update(discharge_reason=None)
+    return decision
+
+
+REVIEWED_KINDS = (CaseDecision.Kind.ENROL, CaseDecision.Kind.REEXAMINE, CaseDecision.Kind.REOPEN)
 
 
 def current_review(case_ids) -> dict[int, CaseDecision]:

@@ -21,7 +21,13 @@ from insats.investigation.services import unit_life_areas
 from insats.investigation.views.common import current_version, record_or_404
 
 from . import enrolment, selectors, services
-from .forms import ContinueInvestigationForm, EnrolmentForm, FollowUpForm, ReexaminationForm
+from .forms import (
+    ContinueInvestigationForm,
+    EnrolmentForm,
+    FollowUpForm,
+    ReexaminationForm,
+    ReopenForm,
+)
 from .models import CaseDecision, FollowUpAssessment
 
 
@@ -156,6 +162,26 @@ def decision_reexamine(request, pk: int):
 
 
 @access_policy(OBJECT)
+def decision_reopen(request, pk: int):
+    case, allowed = _decision_page(request, pk, State.DISCHARGED, State.IMPLEMENTATION)
+    if case.state != State.DISCHARGED:
+        messages.error(request, _("Bara ett utskrivet ärende kan återöppnas."))
+        return redirect("decision_list", pk=case.pk)
+    return _decision_form(
+        request,
+        case,
+        allowed,
+        ReopenForm(request.POST or None),
+        title=_("Återöppna ärendet"),
+        decide=lambda data: services.decide_reopen(case=case, by=request.user, **data),
+        done=lambda data: (
+            _("Ärendet är återöppnat och kan ändras igen."),
+            reverse("case_detail", args=[case.pk]),
+        ),
+    )
+
+
+@access_policy(OBJECT)
 def decision_pdf(request, pk: int, decision_pk: int):
     decision = CaseDecision.objects.filter(pk=decision_pk, case_id=pk).first()
     if decision is None:
@@ -188,6 +214,7 @@ def follow_up_list(request, pk: int):
             "case": case,
             "assessments": assessments,
             "rows": selectors.follow_up_rows(case, assessments),
+            "indicators": selectors.follow_up_indicators(assessments),
             "may_write": policy.decide_section(request.user, case, Section.FOLLOW_UP, write=True),
             "missing_kinds": [
                 kind

@@ -53,6 +53,7 @@ def drive_case(world, case: Case, target: str) -> Case:
             discharge_reason=a_discharge_reason(world)
             if transition.needs_discharge_reason
             else None,
+            summary="Sammanfattning av insatsen.",
         )
     case.refresh_from_db()
     assert case.state == target

@@ -261,12 +261,22 @@ def test_discharging_on_the_page_needs_a_reason_from_the_list(unit_a, unit_b, ca
     assert case.state == State.FOLLOW_UP
 
     own = DischargeReason.objects.get(unit=unit_a.unit, code="goals_met")
-    done = client.post(url, {"reason": "Målen är nådda.", "discharge_reason": own.pk})
+    no_summary = client.post(url, {"reason": "Målen är nådda.", "discharge_reason": own.pk})
+    assert no_summary.status_code == 200
+    assert "Skriv en avslutande sammanfattning." in no_summary.content.decode()
+    case.refresh_from_db()
+    assert case.state == State.FOLLOW_UP
+
+    summary = "Har jobb och egen lägenhet; inga nya brott på ett år."
+    done = client.post(
+        url, {"reason": "Målen är nådda.", "discharge_reason": own.pk, "summary": summary}
+    )
     assert done.status_code == 302
     case.refresh_from_db()
     assert case.state == State.DISCHARGED
     assert case.discharge_reason == own
     assert case.transitions.last().discharge_reason == own
+    assert case.transitions.last().summary == summary
 
 
 # --- the staffing page ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from insats.access import policy
 from insats.cases import services
-from insats.cases.lifecycle import STAFF, TRANSITIONS, State, find_transition
+from insats.cases.lifecycle import CLOSED_STATES, STAFF, TRANSITIONS, State, find_transition
 from insats.cases.models import Case, CaseTransition
 from insats.organisations.models import DischargeReason, Membership, Role
 from tests import builders
@@ -21,6 +21,8 @@ DISALLOWED = [
     (source, target) for source, target in product(State, State) if (source, target) not in ALLOWED
 ]
 DECISIONS = [t for t in TRANSITIONS if t.is_decision]
+# Decisions on an open case (reopening a discharged one is tested in test_reopen.py).
+OPEN_DECISIONS = [t for t in DECISIONS if t.source not in CLOSED_STATES]
 DISCHARGES = [t for t in TRANSITIONS if t.needs_discharge_reason]
 NON_STAFF_ROLES = ["partner", "leadership", "analyst", "administrator"]
 
@@ -96,6 +98,7 @@ def test_it_makes_every_allowed_move_for_a_role_that_may(unit_a, case_in, transi
         by=user,
         reason="  Motivering för steget.  ",
         discharge_reason=reason_for(unit_a, transition),
+        summary="Sammanfattning av insatsen.",
     )
 
     case.refresh_from_db()
@@ -176,6 +179,7 @@ def test_it_refuses_a_staff_role_not_in_the_transitions_roles(unit_a, case_in, t
             by=staff_user(unit_a, role),
             reason="Jag försöker ändå.",
             discharge_reason=reason_for(unit_a, transition),
+            summary="Sammanfattning av insatsen.",
         )
     assert messages_of(exc.value) == "Din roll får inte göra detta steg."
     assert_unchanged(case, transition.source, before)
@@ -209,7 +213,7 @@ def test_it_refuses_staff_of_another_unit(unit_a, unit_b):
 
 
 @pytest.mark.parametrize("duty", ["investigator", "coordinator"])
-@pytest.mark.parametrize("transition", DECISIONS, ids=tid)
+@pytest.mark.parametrize("transition", OPEN_DECISIONS, ids=tid)
 def test_it_refuses_a_decision_by_the_cases_own_investigator_or_coordinator(
     unit_a, case_in, transition, duty
 ):
@@ -277,7 +281,7 @@ def test_a_supervisor_without_delegation_may_still_make_a_supervisor_move_that_i
     assert case.decision_maker is None
 
 
-@pytest.mark.parametrize("transition", DECISIONS, ids=tid)
+@pytest.mark.parametrize("transition", OPEN_DECISIONS, ids=tid)
 def test_it_records_the_decision_maker_on_a_decision(unit_a, case_in, transition):
     case = case_in(transition.source)
     if transition.target == State.ASSIGNMENT:
@@ -314,6 +318,7 @@ def test_it_stores_a_valid_discharge_reason_on_case_and_transition(unit_a, case_
         by=unit_a.coordinator,
         reason="Målen i planen är nådda.",
         discharge_reason=reason,
+        summary="Sammanfattning av insatsen.",
     )
     case.refresh_from_db()
     assert case.state == State.DISCHARGED
@@ -329,7 +334,10 @@ def test_it_refuses_a_discharge_without_a_reason(unit_a, case_in):
         services.case_transition(
             case=case, to_state=State.DISCHARGED, by=unit_a.coordinator, reason="Klart."
         )
-    assert exc.value.message_dict == {"discharge_reason": ["Välj skäl för utskrivning."]}
+    assert exc.value.message_dict == {
+        "discharge_reason": ["Välj skäl för utskrivning."],
+        "summary": ["Skriv en avslutande sammanfattning."],
+    }
     assert_unchanged(case, State.FOLLOW_UP, before)
     assert case.discharge_reason is None
 
@@ -345,6 +353,7 @@ def test_it_refuses_a_discharge_reason_of_another_unit(unit_a, unit_b, case_in):
             by=unit_a.coordinator,
             reason="Klart.",
             discharge_reason=foreign,
+            summary="Sammanfattning av insatsen.",
         )
     assert exc.value.message_dict == {"discharge_reason": ["Skälet finns inte i enhetens lista."]}
     assert_unchanged(case, State.IMPLEMENTATION, before)
@@ -363,6 +372,7 @@ def test_it_refuses_an_inactive_discharge_reason(unit_a, case_in):
             by=unit_a.coordinator,
             reason="Flyttat.",
             discharge_reason=retired,
+            summary="Sammanfattning av insatsen.",
         )
     assert exc.value.message_dict == {"discharge_reason": ["Skälet finns inte i enhetens lista."]}
     assert_unchanged(case, State.IMPLEMENTATION, before)
@@ -378,6 +388,7 @@ def test_it_refuses_a_discharge_reason_on_a_move_that_is_no_discharge(unit_a, ca
             by=unit_a.coordinator,
             reason="Uppföljning.",
             discharge_reason=DischargeReason.objects.filter(unit=unit_a.unit).first(),
+            summary="Sammanfattning av insatsen.",
         )
     assert "Skäl för utskrivning anges bara vid utskrivning." in messages_of(exc.value)
     assert_unchanged(case, State.IMPLEMENTATION, before)
@@ -419,6 +430,7 @@ def test_it_records_who_when_and_why_for_every_move_as_a_timeline(unit_a):
             by=user,
             reason=text,
             discharge_reason=reason if target == State.DISCHARGED else None,
+            summary="Sammanfattning av insatsen.",
         )
 
     timeline = list(case.transitions.all())

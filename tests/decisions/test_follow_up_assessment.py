@@ -279,10 +279,16 @@ def test_the_list_shows_both_side_by_side(unit_a, enrolled, login):
     assert html.index(detail_url(enrolled, first)) < html.index(detail_url(enrolled, second))
     area = unit_life_areas(enrolled)[0]
     row = re.search(rf"<th scope=\"row\">{re.escape(str(area))}</th>(.*?)</tr>", html, re.S)
-    assert re.findall(r"<td>(.*?)</td>", row.group(1)) == ["2", "5"]
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1), re.S)
+    assert [cell.split()[0] for cell in cells] == ["2", "5"]
+    assert "↑ +3" in cells[1]  # the change from the first assessment, shown at a glance
+    assert "förbättring med 3" in cells[1]  # and said in words for screen readers
     # The outcome indicators follow the life areas (one of which may also be called "Boende").
     housing = re.findall(r'<th scope="row">Boende</th>(.*?)</tr>', html, re.S)[-1]
-    assert re.findall(r"<td>(.*?)</td>", housing) == ["Bostadslös", "Eget boende"]
+    cells = re.findall(r"<td>(.*?)</td>", housing, re.S)
+    assert cells[0] == "Bostadslös"
+    assert cells[1].startswith("Eget boende")
+    assert "ändrat" in cells[1]
     # Both exist: nothing left to create.
     assert "/uppfoljningsbedomning/ny/" not in html
 
@@ -355,6 +361,7 @@ def test_a_closed_case_is_read_only(unit_a, enrolled, login):
         by=unit_a.coordinator,
         reason="Målen uppnådda.",
         discharge_reason=DischargeReason.objects.filter(unit=unit_a.unit, active=True).first(),
+        summary="Sammanfattning av insatsen.",
     )
     assert client.get(list_url(enrolled)).status_code == 200
     detail = client.get(detail_url(enrolled, record))

@@ -163,6 +163,7 @@ def test_no_reminder_for_closed_cases(reachable, mailoutbox):
         by=reachable.coordinator,
         reason="Målen uppnådda.",
         discharge_reason=DischargeReason.objects.filter(unit=reachable.unit, active=True)[0],
+        summary="Sammanfattning av insatsen.",
     )
     assert notify_due_reviews(today) == 0
     assert mailoutbox == []

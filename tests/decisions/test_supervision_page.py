@@ -187,6 +187,7 @@ def test_reviews_of_closed_cases_are_not_listed(unit_a, login):
         by=unit_a.coordinator,
         reason="Avslutad.",
         discharge_reason=DischargeReason.objects.filter(unit=unit_a.unit, active=True)[0],
+        summary="Sammanfattning av insatsen.",
     )
     response = login(unit_a.supervisor).get(URL)
     assert case.alias not in section(response, "reviews-title")
