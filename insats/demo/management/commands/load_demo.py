@@ -18,6 +18,7 @@ from insats.cases.models import Case, Source
 from insats.consent import services as consent_services
 from insats.decisions.models import FollowUpAssessment
 from insats.demo.investigation import ALL, Investigation, backdate
+from insats.demo.plans import make_plan
 from insats.investigation.models import PoliceAssessment, ThreatLevel
 from insats.organisations.models import (
     DischargeReason,
@@ -428,6 +429,7 @@ class Command(BaseCommand):
                 self._investigate(investigation, case, state, n, enrol_day)
             if target == State.ASSIGNMENT:
                 investigation.enrol(case, enrol_day)
+                make_plan(rng, case, staff["police"], today, state)
                 continue
             if target == State.DECLINED:
                 investigation.decline(case, enrol_day)
@@ -442,6 +444,8 @@ class Command(BaseCommand):
                 by=actor,
                 reason=REASONS[target],
                 discharge_reason=reasons["goals_met"] if target == State.DISCHARGED else None,
+                summary="Har påbörjat en utbildning och har inga nya misstankar om brott. "
+                "Familjen och tränaren finns kvar som stöd.",
             )
         if state == State.INVESTIGATION and n < 2:
             investigation.run(case, parts=("consent", "inventory")[: 2 - n], day=today)
