@@ -8,6 +8,7 @@ from insats.access.decorators import SIGNED_IN, access_policy
 from insats.cases import selectors
 from insats.cases.lifecycle import CLOSED_STATES, State
 from insats.consent.selectors import expiring_consents
+from insats.plans.selectors import attention_for_staff
 
 
 @access_policy(SIGNED_IN)
@@ -28,11 +29,13 @@ def start(request):
             mine=open_cases.filter(coordinator=user)[:10],
             investigating=open_cases.filter(investigator=user)[:10],
             expiring=expiring_consents(user, timezone.localdate()),
+            attention=attention_for_staff(user, policy.staff_units(user), timezone.localdate()),
         )
     else:
         # Partners: the cases whose group they are in and whose consent covers them.
         context["member_cases"] = open_cases[:50]
     shown = [
+        *(context["attention"].cases if "attention" in context else []),
         *context.get("mine", []),
         *context.get("investigating", []),
         *context.get("member_cases", []),

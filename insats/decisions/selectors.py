@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from insats.access.policy import Section, may_read_section
 from insats.cases.lifecycle import CLOSED_STATES, State
 from insats.cases.models import Case
+from insats.casework.models import CasePracticalMatter, DebtEnquiry, FailureReview, Placement
 from insats.investigation.models import (
     CriminalityProfile,
     Inventory,
@@ -26,6 +27,7 @@ from insats.investigation.models import (
     ThreatMeasure,
 )
 from insats.investigation.services import unit_life_areas
+from insats.plans.models import ActionPlan
 from insats.risk.models import RiskAssessment
 
 from . import enrolment
@@ -220,6 +222,17 @@ def _section_facts(case) -> dict:
             ),
             first_follow_up=Exists(_current(FollowUpAssessment).filter(kind="first")),
             second_follow_up=Exists(_current(FollowUpAssessment).filter(kind="second")),
+            plan_status=Subquery(
+                ActionPlan.objects.filter(case=OuterRef("pk")).values("status")[:1]
+            ),
+            practical_done=_count(
+                CasePracticalMatter.objects.filter(case=OuterRef("pk"), done_on__isnull=False)
+            ),
+            enquiries=_count(DebtEnquiry.objects.filter(case=OuterRef("pk"))),
+            placements=_count(Placement.objects.filter(case=OuterRef("pk"))),
+            open_reviews=_count(
+                FailureReview.objects.filter(case=OuterRef("pk"), closed_on__isnull=True)
+            ),
         )
         .values()
         .get()
@@ -260,6 +273,15 @@ def _statuses(facts: dict) -> dict[str, str]:
         if facts["decision_kind"]
         else _("Inga beslut"),
         Section.FOLLOW_UP: ", ".join(follow_ups) or _("Ingen bedömning"),
+        Section.PLAN: str(ActionPlan.Status(facts["plan_status"]).label)
+        if facts["plan_status"]
+        else _("Ingen plan"),
+        Section.PRACTICAL: _("Lösta: %(done)s") % {"done": facts["practical_done"] or 0},
+        Section.ECONOMY: _("Förfrågningar till Kronofogden: %(enquiries)s, placeringar: %(n)s")
+        % {"enquiries": facts["enquiries"] or 0, "n": facts["placements"] or 0},
+        Section.FAILURE_REVIEW: _("Pågående: %(open)s") % {"open": facts["open_reviews"]}
+        if facts["open_reviews"]
+        else _("Ingen pågående"),
     }
 
 
@@ -273,6 +295,10 @@ SECTIONS = (
     (Section.RISK, "risk_list", gettext_lazy("Strukturerad riskbedömning")),
     (Section.DECISIONS, "decision_list", gettext_lazy("Beslut")),
     (Section.FOLLOW_UP, "follow_up_list", gettext_lazy("Uppföljningsbedömning")),
+    (Section.PLAN, "plan_detail", gettext_lazy("Handlingsplan")),
+    (Section.PRACTICAL, "practical", gettext_lazy("Praktiska frågor")),
+    (Section.ECONOMY, "economy", gettext_lazy("Ekonomi, skulder och placeringar")),
+    (Section.FAILURE_REVIEW, "failure_reviews", gettext_lazy("Haverikommission")),
 )
 
 
@@ -280,7 +306,7 @@ def case_sections(case, decision) -> list[SectionStatus]:
     """The investigation and decision sections of a case page the user may read.
 
     Staff get a one-line status per section (one query for all); partners only the links
-    their consent allows.
+    their consent allows. In the order of the work: investigation, decision, plan, casework.
     """
     statuses = _statuses(_section_facts(case)) if decision.categories is None else {}
     return [

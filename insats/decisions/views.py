@@ -19,6 +19,7 @@ from insats.core.forms import add_service_errors
 from insats.documents.pdf import pdf_response, render_pdf
 from insats.investigation.services import unit_life_areas
 from insats.investigation.views.common import current_version, record_or_404
+from insats.plans.selectors import attention_for_staff
 
 from . import enrolment, selectors, services
 from .forms import (
@@ -316,5 +317,10 @@ def supervision(request):
     overview = selectors.supervision_overview(
         request.user, units, today, review_horizon=today + timedelta(days=30)
     )
-    policy.log_listing(request.user, "supervision", overview.cases)
-    return render(request, "decisions/supervision.html", {"overview": overview, "today": today})
+    attention = attention_for_staff(request.user, units, today)
+    policy.log_listing(request.user, "supervision", [*overview.cases, *attention.cases])
+    return render(
+        request,
+        "decisions/supervision.html",
+        {"overview": overview, "today": today, "attention": attention},
+    )

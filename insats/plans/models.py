@@ -42,6 +42,8 @@ class ActionPlan(models.Model):
         blank=True,
         help_text=_("Namn och telefon till den som ska kontaktas i ett akut läge."),
     )
+    # The follow-up date a missed-follow-up reminder was sent for (the daily job's memory).
+    follow_up_reminded_for = models.DateTimeField(null=True, blank=True, editable=False)
     revision = models.PositiveIntegerField(_("revision"), default=0)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -143,6 +145,8 @@ class PlanMeasure(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.PLANNED
     )
     position = models.PositiveSmallIntegerField(_("ordning"), default=0)
+    # When the overdue reminder went out; cleared when the due date changes.
+    overdue_reminded_on = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("åtgärd")

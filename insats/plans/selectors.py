@@ -1,13 +1,15 @@
 """Read queries for action plans: the plan as a user may see it, and "my measures"."""
 
+from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import TruncDate
 
 from insats.access import policy
 from insats.cases.lifecycle import CLOSED_STATES
 
-from .models import PlanMeasure
+from .models import ActionPlan, PlanFollowUp, PlanMeasure
 
 
 def visible_goals(plan, decision):
@@ -51,3 +53,67 @@ def my_measures(user, today: date) -> list[PlanMeasure]:
 
 def overdue(measures, today: date) -> list[PlanMeasure]:
     return [m for m in measures if m.is_overdue(today)]
+
+
+# --- What needs the staff's attention -------------------------------------------------------
+
+
+@dataclass
+class Attention:
+    """Overdue measures and missed plan follow-ups, for the start and supervisor pages."""
+
+    overdue_measures: list = field(default_factory=list)  # PlanMeasure, due date first
+    missed_follow_ups: list = field(default_factory=list)  # ActionPlan, follow-up date first
+
+    def __bool__(self) -> bool:
+        return bool(self.overdue_measures or self.missed_follow_ups)
+
+    @property
+    def cases(self) -> list:
+        """Every case the lists name, for the access log."""
+        seen = {}
+        for measure in self.overdue_measures:
+            seen[measure.plan.case.pk] = measure.plan.case
+        for plan in self.missed_follow_ups:
+            seen[plan.case.pk] = plan.case
+        return list(seen.values())
+
+
+def attention_for_staff(user, units, today: date) -> Attention:
+    """Overdue open measures and plans whose follow-up date has passed without a follow-up.
+
+    Covers the open cases of `units` (only those where the user is social-services staff): in
+    a unit where the user is a supervisor every case, elsewhere the cases they coordinate.
+    "Passed" means the follow-up's local date is before `today`; a follow-up held on or after
+    that date counts. Two queries, whatever the number of cases.
+    """
+    units = set(units) & policy.staff_units(user)
+    if not units:
+        return Attention()
+    supervised = units & policy.review_units(user)
+    in_scope = Q(case__unit_id__in=supervised) | Q(
+        case__unit_id__in=units - supervised, case__coordinator=user
+    )
+    plans = ActionPlan.objects.filter(in_scope).exclude(case__state__in=CLOSED_STATES)
+    overdue_measures = list(
+        PlanMeasure.objects.filter(plan__in=plans, status__in=PlanMeasure.OPEN, due_on__lt=today)
+        .select_related(
+            "plan__case__unit",
+            "goal__life_area",
+            "responsible_member__user",
+            "responsible_staff",
+            "responsible_organisation",
+        )
+        .order_by("due_on", "pk")
+    )
+    followed_up = PlanFollowUp.objects.filter(
+        plan=OuterRef("pk"), held_on__gte=OuterRef("follow_up_day")
+    )
+    missed_follow_ups = list(
+        plans.filter(next_follow_up_at__isnull=False, next_follow_up_at__date__lt=today)
+        .annotate(follow_up_day=TruncDate("next_follow_up_at"))
+        .exclude(Exists(followed_up))
+        .select_related("case__unit", "case__coordinator")
+        .order_by("next_follow_up_at", "pk")
+    )
+    return Attention(overdue_measures, missed_follow_ups)

@@ -183,7 +183,9 @@ def _log(by, case, plan, decision, detail: str) -> None:
     )
 
 
-def conflict_error(plan: ActionPlan) -> ValidationError:
+def conflict_error(plan: ActionPlan | None) -> ValidationError:
+    if plan is None:  # a form that claims a revision of a plan that does not exist
+        return ValidationError(_("Planen finns inte. Ladda om sidan."), code=CONFLICT)
     latest = plan.revisions.select_related("saved_by").first()
     who = latest.saved_by if latest else plan.updated_by
     when = timezone.localtime(latest.saved_at if latest else plan.updated_at)
@@ -285,6 +287,8 @@ def plan_save(
         for name in ("what", "how", "where"):
             setattr(measure, name, (row.get(name) or "").strip())
         measure.starts_on = row.get("starts_on")
+        if measure.due_on != row["due_on"]:
+            measure.overdue_reminded_on = None  # a new due date earns a new reminder
         measure.due_on = row["due_on"]
         measure.responsible_member = row.get("responsible_member")
         measure.responsible_staff = row.get("responsible_staff")

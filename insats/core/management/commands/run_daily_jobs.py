@@ -5,10 +5,14 @@ from django.utils import timezone
 
 from insats.consent.jobs import notify_expired_consents
 from insats.decisions.jobs import notify_due_reviews
+from insats.plans.jobs import remind_overdue
 
 
 class Command(BaseCommand):
-    help = "Run the daily jobs (idempotent): consent expiry notices, re-examination reminders."
+    help = (
+        "Run the daily jobs (idempotent): consent expiry notices, re-examination reminders, "
+        "overdue measures and missed plan follow-ups."
+    )
 
     def handle(self, *args, **options):
         today = timezone.localdate()
@@ -16,3 +20,5 @@ class Command(BaseCommand):
         self.stdout.write(f"Utgångna samtycken meddelade: {sent}")
         reviews = notify_due_reviews(today)
         self.stdout.write(f"Påminnelser om omprövning: {reviews}")
+        overdue = remind_overdue(today)
+        self.stdout.write(f"Påminnelser om handlingsplaner: {overdue}")
