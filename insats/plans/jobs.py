@@ -46,8 +46,12 @@ def _remind_measures(today: date) -> int:
         if user is None or not _may_see(user, measure, today):
             continue
         with transaction.atomic():
+            # Claimed only as read: a due date moved or a status changed meanwhile wins.
             claimed = PlanMeasure.objects.filter(
-                pk=measure.pk, overdue_reminded_on__isnull=True
+                pk=measure.pk,
+                overdue_reminded_on__isnull=True,
+                due_on=measure.due_on,
+                status__in=PlanMeasure.OPEN,
             ).update(overdue_reminded_on=today)
             if claimed:
                 _send_measure_reminder(measure, user)
@@ -92,13 +96,14 @@ def _may_see(user, measure: PlanMeasure, today: date) -> bool:
 
 def _remind_follow_ups(today: date) -> int:
     followed_up = PlanFollowUp.objects.filter(
-        plan=OuterRef("pk"), held_on__gte=TruncDate(OuterRef("next_follow_up_at"))
+        plan=OuterRef("pk"), held_on__gte=OuterRef("follow_up_day")
     )
     not_reminded = Q(follow_up_reminded_for__isnull=True) | ~Q(
         follow_up_reminded_for=F("next_follow_up_at")
     )
     plans = (
         ActionPlan.objects.filter(next_follow_up_at__date__lt=today)
+        .annotate(follow_up_day=TruncDate("next_follow_up_at"))
         .filter(not_reminded)
         .exclude(case__state__in=CLOSED_STATES)
         .exclude(Exists(followed_up))
@@ -114,7 +119,7 @@ def _remind_follow_ups(today: date) -> int:
             continue  # no longer works in the unit (or deactivated)
         with transaction.atomic():
             claimed = (
-                ActionPlan.objects.filter(pk=plan.pk)
+                ActionPlan.objects.filter(pk=plan.pk, next_follow_up_at=plan.next_follow_up_at)
                 .filter(not_reminded)
                 .update(follow_up_reminded_for=plan.next_follow_up_at)
             )
