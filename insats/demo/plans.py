@@ -120,3 +120,65 @@ def make_plan(rng: random.Random, case: Case, police_user, today, final_state: s
                 {"goal": open_goals[2], "result": GoalResult.Result.NOT_MET, "note": "Slutat"},
             ],
         )
+
+
+def make_casework(case: Case, today, *, failure_review: bool = False) -> None:
+    """Practical matters partly solved, a Kronofogden enquiry answered with debts, and a
+    placement; optionally a failure review (the plan broke down for a while)."""
+    from decimal import Decimal
+
+    from insats.casework import services_economy as economy
+    from insats.casework import services_practical as practical
+    from insats.casework import services_reviews as reviews
+
+    by = case.coordinator
+    matters = list(practical.unit_matters(case))
+    practical.practical_save(
+        case=case,
+        by=by,
+        rows=[
+            {"matter": m, "done_on": today - timedelta(days=20) if i < 2 else None, "note": ""}
+            for i, m in enumerate(matters)
+        ],
+    )
+    enquiry = economy.debt_enquiry_create(
+        case=case, by=by, reply_address=economy.default_reply_address(case, by)
+    )
+    economy.debt_enquiry_mark_sent(case=case, enquiry=enquiry, by=by, sent_on=today)
+    economy.debt_enquiry_answer(
+        case=case,
+        enquiry=enquiry,
+        by=by,
+        answered_on=today,
+        debts=[
+            {"kind": "public", "creditor": "Skatteverket", "amount": Decimal("4200")},
+            {"kind": "damages", "creditor": "Brottsoffermyndigheten", "amount": Decimal("12500")},
+        ],
+    )
+    economy.placement_save(
+        case=case,
+        by=by,
+        kind="supported",
+        provider="Stödboendet Exempelgården",
+        starts_on=today - timedelta(days=60),
+        ends_on=None,
+        daily_cost=Decimal("1450"),
+    )
+    if failure_review:
+        reviews.failure_review_save(
+            case=case,
+            by=by,
+            trigger="reoffending",
+            opened_on=today - timedelta(days=10),
+            convened="Lotsen, kommunpolisen, mentorn, den unge och mamma",
+            timeline="Misstänkt för stöld efter att ha slutat på träningen.",
+            causes="Träningen upphörde under sommaruppehållet; ingen ersättande aktivitet.",
+            lessons="Planera för loven i god tid.",
+            decisions=[
+                {
+                    "decision": "Sommarjobb via Jobbtorget",
+                    "responsible": "Lotsen",
+                    "due_on": today + timedelta(days=14),
+                }
+            ],
+        )

@@ -15,10 +15,11 @@ from django.utils import timezone
 from insats.cases import services as case_services
 from insats.cases.lifecycle import State
 from insats.cases.models import Case, Source
+from insats.casework import services_returnees as returnees
 from insats.consent import services as consent_services
 from insats.decisions.models import FollowUpAssessment
 from insats.demo.investigation import ALL, Investigation, backdate
-from insats.demo.plans import make_plan
+from insats.demo.plans import make_casework, make_plan
 from insats.investigation.models import PoliceAssessment, ThreatLevel
 from insats.organisations.models import (
     DischargeReason,
@@ -287,6 +288,7 @@ class Command(BaseCommand):
                     case = self._case(rng, units[index], staff[index], state, next(names), n, today)
                     cases.setdefault((index, state), []).append(case)
         self._consents(cases, users, organisations, today)
+        self._returnees(units[0], cases, users["lots"], today)
 
     def _consents(self, cases, users, organisations, today) -> None:
         """Every consent state: none, active, expiring soon, expired, revoked, partial."""
@@ -430,6 +432,8 @@ class Command(BaseCommand):
             if target == State.ASSIGNMENT:
                 investigation.enrol(case, enrol_day)
                 make_plan(rng, case, staff["police"], today, state)
+                if state in (State.IMPLEMENTATION, State.FOLLOW_UP) and n < 2:
+                    make_casework(case, today, failure_review=state == State.FOLLOW_UP)
                 continue
             if target == State.DECLINED:
                 investigation.decline(case, enrol_day)
@@ -473,6 +477,26 @@ class Command(BaseCommand):
                 case,
                 threat_level=ThreatLevel.HIGH if high else None,
                 day=enrol_day - timedelta(days=7),
+            )
+
+    @staticmethod
+    def _returnees(unit, cases, by, today) -> None:
+        """Young people coming home from SiS or Kriminalvården, with and without a case."""
+        linked = cases[0, State.ASSIGNMENT][1]
+        for kind, case, name, age, institution, days in (
+            ("sis", linked, "", linked.age_at_intake, "SiS ungdomshem Exempelby", 20),
+            ("probation", None, "Kim Återvändarsson", 23, "Anstalten Exempelås", 45),
+            ("sis", None, "Alex Hemkomstsson", 17, "SiS ungdomshem Fiktiva", 12),
+        ):
+            returnees.returnee_save(
+                unit=unit,
+                by=by,
+                kind=kind,
+                case=case,
+                name=name,
+                age=age,
+                institution=institution,
+                expected_on=today + timedelta(days=days),
             )
 
     def _print_logins(self) -> None:
