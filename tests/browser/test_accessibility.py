@@ -9,6 +9,7 @@ import os
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from insats.cases import services as case_services
@@ -174,6 +175,66 @@ def open_supervision(page, live_server, world, sign_in):
     expect(page.locator("main table").first).to_be_visible()
 
 
+def enrolled_case_with_plan(world):
+    from insats.investigation.services import unit_life_areas
+    from insats.plans import services as plans
+
+    case = builders.enrollable_case(world)
+    builders.decide(world, case, State.ASSIGNMENT)
+    area = next(a for a in unit_life_areas(case) if a.code == "criminality")
+    member = case.members.get(user=world.partner)
+    plans.plan_save(
+        case=case,
+        by=world.coordinator,
+        based_on_revision=0,
+        main_goal="Ett liv utan brott.",
+        goals=[{"life_area": area, "goal": "Inga nya brott", "target": "0", "measured_by": "P"}],
+        measures=[
+            {
+                "goal": 0,
+                "what": "Samtal",
+                "due_on": timezone.localdate(),
+                "responsible_member": member,
+            }
+        ],
+    )
+    return case
+
+
+def open_plan_edit_errors(page, live_server, world, sign_in):
+    case = enrolled_case_with_plan(world)
+    sign_in(world.coordinator)
+    page.goto(f"{live_server.url}/arenden/{case.pk}/handlingsplan/andra/")
+    page.locator("[name='main_goal']").fill("")
+    page.locator("main form").get_by_role("button", name="Spara").click()
+    expect(page.locator("#error-summary")).to_be_visible()
+
+
+def open_plan_detail(page, live_server, world, sign_in):
+    case = enrolled_case_with_plan(world)
+    sign_in(world.coordinator)
+    page.goto(f"{live_server.url}/arenden/{case.pk}/handlingsplan/")
+    expect(page.locator("main table").first).to_be_visible()
+
+
+def open_my_measures(page, live_server, world, sign_in):
+    enrolled_case_with_plan(world)
+    sign_in(world.partner)
+    page.goto(f"{live_server.url}/mina-atgarder/")
+    expect(page.locator("main table").first).to_be_visible()
+
+
+def open_economy(page, live_server, world, sign_in):
+    case = builders.identified_case(world)
+    sign_in(world.coordinator)
+    page.goto(f"{live_server.url}/arenden/{case.pk}/ekonomi/")
+
+
+def open_returnees(page, live_server, world, sign_in):
+    sign_in(world.coordinator)
+    page.goto(f"{live_server.url}/atervandare/ny/")
+
+
 PAGES = {
     "login": open_login,
     "login-failed": open_login_failed,
@@ -190,6 +251,11 @@ PAGES = {
     "risk-form": open_risk_form,
     "enrolment-form-errors": open_enrolment_form_errors,
     "supervision": open_supervision,
+    "plan-edit-errors": open_plan_edit_errors,
+    "plan-detail": open_plan_detail,
+    "my-measures": open_my_measures,
+    "economy": open_economy,
+    "returnee-form": open_returnees,
 }
 
 
