@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "insats.decisions",
     "insats.plans",
     "insats.casework",
+    "insats.meetings",
     "insats.documents",
     "insats.access",
     "insats.demo",

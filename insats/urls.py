@@ -29,5 +29,6 @@ urlpatterns = [
     path("arbetsledning/", decision_views.supervision, name="supervision"),
     path("", include("insats.plans.urls")),
     path("", include("insats.casework.urls")),
+    path("", include("insats.meetings.urls")),
     path("admin/", admin.site.urls),
 ]

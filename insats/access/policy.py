@@ -447,6 +447,68 @@ def unit_staff(unit_id: int):
     ).distinct()
 
 
+# --- Meetings -------------------------------------------------------------------------------
+# A meeting is seen by the unit's social-services staff, its invitees and the members of its
+# group; a meeting about one case (individual group, network meeting) only by those who may see
+# that case. Within a meeting, an agenda item about a case is read under the case's own rule
+# (see visible_item_cases), so attendees never see a case they have no ground to see.
+
+
+def _meeting_models():
+    from insats.meetings.models import GroupMember, Invitation, Meeting
+
+    return GroupMember, Invitation, Meeting
+
+
+def meetings_visible_to(user, day: date | None = None):
+    """Every meeting the user may see in a list or a calendar feed."""
+    group_member, invitation, meeting = _meeting_models()
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return meeting.objects.none()
+    own = Q(unit_id__in=staff_units(user)) & (
+        Q(case__isnull=True) | Q(case__in=cases_visible_to(user, day))
+    )
+    general = Q(case__isnull=True) & (
+        Q(pk__in=invitation.objects.filter(user=user).values("meeting"))
+        | Q(
+            group__in=group_member.objects.filter(user=user, removed_at__isnull=True).values(
+                "group"
+            )
+        )
+    )
+    about_case = Q(case__isnull=False, case__in=cases_visible_to(user, day))
+    return meeting.objects.filter(own | general | about_case)
+
+
+def decide_meeting(user, meeting) -> Decision:
+    """May the user see this meeting (and its general part)?"""
+    if meeting.case_id is not None:
+        return decide_case(user, Action.VIEW_CASE, meeting.case)
+    grounds = _staff_grounds(user, meeting.unit_id)
+    if grounds:
+        return Decision(True, grounds)
+    if not meetings_visible_to(user).filter(pk=meeting.pk).exists():
+        return DENY
+    return Decision(
+        True, (Ground("meeting", f"meeting:{meeting.pk}", _("inbjuden eller medlem i gruppen")),)
+    )
+
+
+def may_manage_meeting(user, meeting) -> Decision:
+    """Planning, agenda and minutes are kept by the unit's social-services staff."""
+    grounds = _staff_grounds(user, meeting.unit_id)
+    if not grounds:
+        return Decision(False, reason=_("Endast socialtjänsten planerar mötet och för protokoll."))
+    if meeting.case_id is not None and meeting.case.is_closed:
+        return Decision(False, reason=_("Ärendet är avslutat och kan inte ändras."))
+    return Decision(True, grounds)
+
+
+def visible_item_cases(user, case_ids) -> set[int]:
+    """Of the cases on an agenda, those the user may see (one query)."""
+    return set(cases_visible_to(user).filter(pk__in=list(case_ids)).values_list("pk", flat=True))
+
+
 def decide_transition(user, case: Case, transition: Transition) -> Decision:
     """May the user make this move on this case? The reason says why not, in Swedish."""
     if not decide_case(user, Action.TRANSITION_CASE, case):

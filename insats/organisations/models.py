@@ -24,6 +24,11 @@ class Unit(models.Model):
     )
     target_age_min = models.PositiveSmallIntegerField(_("målgruppens lägsta ålder"), default=15)
     target_age_max = models.PositiveSmallIntegerField(_("målgruppens högsta ålder"), default=25)
+    contact_review_months = models.PositiveSmallIntegerField(
+        _("kontaktlistan ses över var (månader)"),
+        default=12,
+        help_text=_("En kontakt som inte kontrollerats på så lång tid markeras och påminns om."),
+    )
 
     class Meta:
         verbose_name = _("enhet")
