@@ -19,7 +19,8 @@ from insats.access.decorators import OBJECT, PUBLIC, SIGNED_IN, access_policy
 
 KNOWN_POLICIES = {PUBLIC, SIGNED_IN, OBJECT}
 # Pages that must work without logging in; anything else public is a decision to review here.
-EXPECTED_PUBLIC = {"login", "set_language"}
+# The calendar feed is fetched by calendar programs: its secret, revocable token names the user.
+EXPECTED_PUBLIC = {"login", "set_language", "calendar_feed"}
 
 
 @dataclass(frozen=True)

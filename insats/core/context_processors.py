@@ -13,6 +13,7 @@ def navigation(request):
         "nav_cases": staff or bool(policy.roles_of(user).units_with({Role.PARTNER})),
         "nav_disclosures": staff,
         "nav_returnees": staff,
+        "nav_collaboration": staff,
         "nav_log": bool(policy.review_units(user)),
         "nav_supervision": bool(policy.review_units(user)),
         "nav_admin": policy.is_administrator(user) and user.is_staff,

@@ -5,13 +5,14 @@ from django.utils import timezone
 
 from insats.consent.jobs import notify_expired_consents
 from insats.decisions.jobs import notify_due_reviews
+from insats.meetings.jobs_groups import remind_reviews
 from insats.plans.jobs import remind_overdue
 
 
 class Command(BaseCommand):
     help = (
         "Run the daily jobs (idempotent): consent expiry notices, re-examination reminders, "
-        "overdue measures and missed plan follow-ups."
+        "overdue measures and missed plan follow-ups, agreements due for review."
     )
 
     def handle(self, *args, **options):
@@ -22,3 +23,5 @@ class Command(BaseCommand):
         self.stdout.write(f"Påminnelser om omprövning: {reviews}")
         overdue = remind_overdue(today)
         self.stdout.write(f"Påminnelser om handlingsplaner: {overdue}")
+        agreements = remind_reviews(today)
+        self.stdout.write(f"Påminnelser om överenskommelser: {agreements}")

@@ -19,6 +19,7 @@ from insats.casework import services_returnees as returnees
 from insats.consent import services as consent_services
 from insats.decisions.models import FollowUpAssessment
 from insats.demo.investigation import ALL, Investigation, backdate
+from insats.demo.meetings import make_meetings
 from insats.demo.plans import make_casework, make_plan
 from insats.investigation.models import PoliceAssessment, ThreatLevel
 from insats.organisations.models import (
@@ -289,6 +290,16 @@ class Command(BaseCommand):
                     cases.setdefault((index, state), []).append(case)
         self._consents(cases, users, organisations, today)
         self._returnees(units[0], cases, users["lots"], today)
+        make_meetings(
+            units[0],
+            users,
+            # Police consent covers the first implementation case, not the third investigation.
+            {
+                "covered": cases[0, State.IMPLEMENTATION][0],
+                "uncovered": cases[0, State.INVESTIGATION][2],
+            },
+            today,
+        )
 
     def _consents(self, cases, users, organisations, today) -> None:
         """Every consent state: none, active, expiring soon, expired, revoked, partial."""
