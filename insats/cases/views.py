@@ -16,6 +16,7 @@ from insats.consent.selectors import case_consents
 from insats.core.forms import add_service_errors
 from insats.decisions import enrolment
 from insats.decisions.selectors import case_sections
+from insats.meetings.models import Meeting
 from insats.organisations.models import InformationCategory
 from insats.people.forms import PersonForm
 from insats.people.models import Person
@@ -129,6 +130,7 @@ def case_detail(request, pk: int):
             "user", "organisation"
         ),
         "sections": case_sections(case, decision),
+        "meetings": Meeting.objects.filter(case=case).order_by("-starts_at")[:5],
     }
     if not is_staff:
         context["categories"] = InformationCategory.objects.filter(

@@ -8,6 +8,7 @@ from insats.access.decorators import SIGNED_IN, access_policy
 from insats.cases import selectors
 from insats.cases.lifecycle import CLOSED_STATES, State
 from insats.consent.selectors import expiring_consents
+from insats.meetings.selectors_agenda import open_tasks, shown_cases
 from insats.plans.selectors import attention_for_staff
 
 
@@ -34,7 +35,9 @@ def start(request):
     else:
         # Partners: the cases whose group they are in and whose consent covers them.
         context["member_cases"] = open_cases[:50]
+    context["tasks"] = open_tasks(user, timezone.localdate())
     shown = [
+        *shown_cases(context["tasks"]),
         *(context["attention"].cases if "attention" in context else []),
         *context.get("mine", []),
         *context.get("investigating", []),

@@ -1,0 +1,542 @@
+"""Write use cases for meetings: planning, invitations (with calendar files), attendance and
+cancelling, and the personal calendar feeds.
+
+Each takes keyword arguments, runs in one transaction, asks the access policy and raises
+ValidationError with Swedish messages when a rule says no. Meetings are planned by the unit's
+social-services staff (policy.may_manage_meeting).
+
+Invitations go out one e-mail per invitee, each with its own calendar file: the text says no
+more than that invitee may see (see ics.py). A change of date, time or place bumps the
+meeting's SEQUENCE so that calendars replace the old event when the invitation is re-sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.mime.text import MIMEText
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from insats.access import log, policy
+from insats.cases.lifecycle import STAFF
+from insats.organisations.models import Membership, Organisation, Unit
+
+from . import ics
+from .models import CalendarFeed, Group, Invitation, Meeting
+
+GROUP_KINDS = {
+    Meeting.Kind.STEERING: Group.Kind.STEERING,
+    Meeting.Kind.OPERATIONAL: Group.Kind.OPERATIONAL,
+    Meeting.Kind.PREPARATION: Group.Kind.PREPARATION,
+}
+CASE_KINDS = frozenset(Meeting.CASE_KINDS)
+# Changing any of these makes calendars need the event again (a new SEQUENCE).
+SCHEDULE_FIELDS = ("starts_at", "ends_at", "place")
+
+
+@dataclass(frozen=True)
+class Invitee:
+    """Someone to invite: a user, or a named person without an account."""
+
+    user: object | None = None
+    name: str = ""
+    email: str = ""
+    organisation: Organisation | None = None
+    invitation_pk: int | None = None  # an existing invitation of a person without an account
+
+    @property
+    def display_name(self) -> str:
+        if self.user is not None:
+            return self.user.get_full_name() or self.user.username
+        return self.name
+
+
+# --- Helpers for forms: proposals and default invitees ----------------------------------------
+
+
+def propose_date(group: Group | None, today: date | None = None) -> date | None:
+    """The group's next meeting day from its rhythm: the last meeting plus rhythm_days, or
+    today plus the rhythm when the group has not met yet (or that day has already passed)."""
+    if group is None:
+        return None
+    from . import services_groups
+
+    today = today or timezone.localdate()
+    proposal = services_groups.next_meeting_date(group, services_groups.last_meeting_day(group))
+    if proposal < today:
+        proposal = services_groups.next_meeting_date(group, None)
+    return proposal
+
+
+def _staff_organisation(user, unit_id: int) -> Organisation | None:
+    membership = (
+        Membership.objects.filter(
+            user=user, organisation__unit_id=unit_id, active=True, role__in=STAFF
+        )
+        .select_related("organisation")
+        .order_by("pk")
+        .first()
+    )
+    return membership.organisation if membership else None
+
+
+def default_invitees(*, group: Group | None = None, case=None) -> list[tuple[str, Invitee]]:
+    """(key, invitee) of those a new meeting invites unless the planner unticks them.
+
+    A group meeting: the group's active members. A meeting about a case: the active members
+    of the case's group and its coordinator. Keys: "u<user>", "g<group member>", "c<case member>".
+    """
+    found: dict[str, Invitee] = {}
+    if group is not None:
+        for member in group.members.filter(removed_at__isnull=True).select_related(
+            "user", "organisation"
+        ):
+            if member.user_id:
+                if member.user.is_active:
+                    found.setdefault(
+                        f"u{member.user_id}", Invitee(member.user, organisation=member.organisation)
+                    )
+            else:
+                found[f"g{member.pk}"] = Invitee(
+                    name=member.name, email=member.email, organisation=member.organisation
+                )
+    if case is not None:
+        if case.coordinator_id and case.coordinator.is_active:
+            organisation = _staff_organisation(case.coordinator, case.unit_id)
+            found.setdefault(
+                f"u{case.coordinator_id}", Invitee(case.coordinator, organisation=organisation)
+            )
+        for member in case.members.filter(removed_at__isnull=True).select_related(
+            "user", "organisation"
+        ):
+            if member.user_id:
+                if member.user.is_active:
+                    found.setdefault(
+                        f"u{member.user_id}", Invitee(member.user, organisation=member.organisation)
+                    )
+            else:
+                found[f"c{member.pk}"] = Invitee(
+                    name=member.name, email=member.email, organisation=member.organisation
+                )
+    return list(found.items())
+
+
+def invitable_memberships(unit_id: int):
+    """Users of the unit's organisations who may be added to a meeting's invitees."""
+    return (
+        Membership.objects.filter(organisation__unit_id=unit_id, active=True, user__is_active=True)
+        .select_related("user", "organisation")
+        .order_by("user__first_name", "user__last_name", "organisation__name", "pk")
+    )
+
+
+def case_choices(user):
+    """Open cases the user may plan a meeting about (the unit's staff see all of them)."""
+    from insats.cases.lifecycle import CLOSED_STATES
+
+    return (
+        policy.cases_visible_to(user)
+        .filter(unit_id__in=policy.staff_units(user))
+        .exclude(state__in=CLOSED_STATES)
+        .order_by("alias", "pk")
+    )
+
+
+# --- Planning ---------------------------------------------------------------------------------
+
+
+def _require_staff(by, unit_id: int) -> None:
+    if unit_id not in policy.staff_units(by):
+        raise PermissionDenied
+
+
+def _require_manager(by, meeting: Meeting) -> None:
+    decision = policy.may_manage_meeting(by, meeting)
+    if not decision:
+        if meeting.unit_id not in policy.staff_units(by):
+            raise PermissionDenied
+        raise ValidationError(decision.reason)
+    if meeting.status == Meeting.Status.CANCELLED:
+        raise ValidationError(_("Mötet är inställt och kan inte ändras."))
+
+
+def _check_details(*, unit: Unit, by, title, starts_at, ends_at, place, convener, case) -> dict:
+    errors: dict[str, list[str]] = {}
+    if starts_at and ends_at and ends_at <= starts_at:
+        errors.setdefault("end_time", []).append(_("Mötet måste sluta efter att det har börjat."))
+    if not (place or "").strip():
+        errors.setdefault("place", []).append(_("Ange var mötet hålls."))
+    if case is None and not (title or "").strip():
+        errors.setdefault("title", []).append(_("Ange en rubrik för mötet."))
+    if convener is None or not policy.unit_staff(unit.pk).filter(pk=convener.pk).exists():
+        errors.setdefault("convener", []).append(
+            _("Den sammankallande ska vara socialtjänstens personal i enheten.")
+        )
+    return errors
+
+
+def default_title(kind: str, case) -> str:
+    """A case meeting's stored title: its kind and the case's alias, never a name."""
+    with translation.override(settings.LANGUAGE_CODE):
+        label = Meeting.Kind(kind).label
+        return f"{label}: {case.alias}" if case is not None else str(label)
+
+
+@transaction.atomic
+def meeting_create(
+    *,
+    unit: Unit,
+    by,
+    kind: str,
+    group: Group | None = None,
+    case=None,
+    title: str = "",
+    starts_at: datetime,
+    ends_at: datetime,
+    place: str,
+    convener,
+    invitees: list[Invitee] = (),
+) -> Meeting:
+    _require_staff(by, unit.pk)
+    errors: dict[str, list[str]] = {}
+    if kind not in Meeting.Kind.values:
+        errors["kind"] = [_("Välj typ av möte.")]
+    elif kind in GROUP_KINDS:
+        if group is None:
+            errors["group"] = [_("Välj vilken grupp som ska mötas.")]
+        elif group.unit_id != unit.pk or group.kind != GROUP_KINDS[kind] or not group.active:
+            errors["group"] = [_("Gruppen hör inte till den här typen av möte.")]
+        case = None
+    elif kind in CASE_KINDS:
+        if case is None:
+            errors["case"] = [_("Välj vilket ärende mötet gäller.")]
+        elif case.unit_id != unit.pk or not policy.decide_case(by, policy.Action.VIEW_CASE, case):
+            errors["case"] = [_("Ärendet finns inte.")]
+        elif case.is_closed:
+            errors["case"] = [_("Ärendet är avslutat och kan inte ändras.")]
+        group = None
+    else:
+        group, case = None, None
+    details = _check_details(
+        unit=unit,
+        by=by,
+        title=title,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=place,
+        convener=convener,
+        case=case if kind in CASE_KINDS else None,
+    )
+    for field, messages in details.items():
+        errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    title = (title or "").strip() or default_title(kind, case)
+    meeting = Meeting.objects.create(
+        unit=unit,
+        kind=kind,
+        group=group,
+        case=case,
+        title=title,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=place.strip(),
+        convener=convener,
+        created_by=by,
+    )
+    _set_invitees(meeting, invitees)
+    log.record(
+        user=by,
+        action=log.Action.CREATE,
+        object_type="meeting",
+        case=case,
+        unit_id=unit.pk,
+        object_id=meeting.pk,
+    )
+    return meeting
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    meeting: Meeting
+    rescheduled: bool  # date, time or place changed: the invitations should be re-sent
+    cancelled_for: int  # invitees taken off the list who were sent a cancellation
+
+
+@transaction.atomic
+def meeting_update(
+    *,
+    meeting: Meeting,
+    by,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    place: str,
+    convener,
+    invitees: list[Invitee],
+    link: str = "",
+) -> UpdateResult:
+    _require_manager(by, meeting)
+    errors = _check_details(
+        unit=meeting.unit,
+        by=by,
+        title=title,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=place,
+        convener=convener,
+        case=meeting.case,
+    )
+    if errors:
+        raise ValidationError(errors)
+    place = place.strip()
+    rescheduled = (
+        meeting.starts_at != starts_at or meeting.ends_at != ends_at or meeting.place != place
+    )
+    meeting.title = (title or "").strip() or default_title(meeting.kind, meeting.case)
+    meeting.starts_at, meeting.ends_at, meeting.place = starts_at, ends_at, place
+    meeting.convener = convener
+    if rescheduled:
+        meeting.sequence += 1
+    meeting.save()
+    removed = _set_invitees(meeting, invitees)
+    cancelled_for = _send(meeting, [i for i in removed if i.sent_at], method=ics.CANCEL, link=link)
+    Invitation.objects.filter(pk__in=[i.pk for i in removed]).delete()
+    log.record(
+        user=by,
+        action=log.Action.CHANGE,
+        object_type="meeting",
+        case=meeting.case,
+        unit_id=meeting.unit_id,
+        object_id=meeting.pk,
+        detail="rescheduled" if rescheduled else "",
+    )
+    return UpdateResult(meeting, rescheduled, cancelled_for)
+
+
+def _set_invitees(meeting: Meeting, invitees) -> list[Invitation]:
+    """Create invitations for new invitees; return the existing ones no longer on the list."""
+    current = list(meeting.invitations.select_related("user"))
+    by_user = {i.user_id: i for i in current if i.user_id}
+    by_pk = {i.pk: i for i in current}
+    by_address = {(i.name.strip().lower(), i.email.strip().lower()): i for i in current}
+    keep: set[int] = set()
+    for invitee in invitees:
+        if invitee.user is not None:
+            existing = by_user.get(invitee.user.pk)
+        else:
+            existing = by_pk.get(invitee.invitation_pk) or by_address.get(
+                (invitee.name.strip().lower(), invitee.email.strip().lower())
+            )
+        if existing is not None:
+            keep.add(existing.pk)
+            continue
+        invitation = Invitation.objects.create(
+            meeting=meeting,
+            user=invitee.user,
+            name="" if invitee.user is not None else invitee.name.strip(),
+            email="" if invitee.user is not None else invitee.email.strip(),
+            organisation=invitee.organisation,
+        )
+        keep.add(invitation.pk)
+        if invitee.user is not None:
+            by_user[invitee.user.pk] = invitation
+        else:
+            by_address[(invitation.name.lower(), invitation.email.lower())] = invitation
+    return [i for i in current if i.pk not in keep]
+
+
+@transaction.atomic
+def meeting_cancel(*, meeting: Meeting, by, link: str = "") -> int:
+    """Cancel the meeting; everyone who was sent the invitation gets a cancellation.
+
+    Returns the number of cancellations sent.
+    """
+    _require_manager(by, meeting)
+    if meeting.status == Meeting.Status.HELD:
+        raise ValidationError(_("Mötet är redan genomfört och kan inte ställas in."))
+    meeting.status = Meeting.Status.CANCELLED
+    meeting.sequence += 1
+    meeting.save()
+    sent = _send(
+        meeting,
+        list(meeting.invitations.filter(sent_at__isnull=False).select_related("user")),
+        link=link,
+    )
+    log.record(
+        user=by,
+        action=log.Action.CHANGE,
+        object_type="meeting",
+        case=meeting.case,
+        unit_id=meeting.unit_id,
+        object_id=meeting.pk,
+        detail="cancelled",
+    )
+    return sent
+
+
+@transaction.atomic
+def meeting_record_attendance(*, meeting: Meeting, by, attended: set[int], held: bool) -> Meeting:
+    """Tick who attended (every invitation gets yes or no); optionally mark the meeting held."""
+    _require_manager(by, meeting)
+    if held and meeting.starts_at > timezone.now():
+        raise ValidationError(
+            {"held": [_("Ett möte som inte har börjat kan inte markeras som genomfört.")]}
+        )
+    invitations = meeting.invitations.all()
+    unknown = set(attended) - {i.pk for i in invitations}
+    if unknown:
+        raise ValidationError({"attended": [_("Välj bland de inbjudna.")]})
+    meeting.invitations.filter(pk__in=attended).update(attended=True)
+    meeting.invitations.exclude(pk__in=attended).update(attended=False)
+    if held and meeting.status != Meeting.Status.HELD:
+        meeting.status = Meeting.Status.HELD
+        meeting.save(update_fields=["status", "updated_at"])
+    log.record(
+        user=by,
+        action=log.Action.CHANGE,
+        object_type="meeting",
+        case=meeting.case,
+        unit_id=meeting.unit_id,
+        object_id=meeting.pk,
+        detail="attendance" + (" held" if held else ""),
+    )
+    return meeting
+
+
+@transaction.atomic
+def meeting_link_follow_up(*, meeting: Meeting, by, follow_up) -> Meeting:
+    """Link an individual-group meeting to a follow-up of the case's action plan (or unlink)."""
+    _require_manager(by, meeting)
+    if meeting.kind != Meeting.Kind.INDIVIDUAL or meeting.case_id is None:
+        raise ValidationError(_("Bara ett möte i den individuella gruppen följer upp planen."))
+    if follow_up is not None and follow_up.plan.case_id != meeting.case_id:
+        raise ValidationError({"follow_up": [_("Uppföljningen hör till ett annat ärende.")]})
+    meeting.plan_follow_up = follow_up
+    meeting.save(update_fields=["plan_follow_up", "updated_at"])
+    log.record(
+        user=by,
+        action=log.Action.CHANGE,
+        object_type="meeting",
+        case=meeting.case,
+        unit_id=meeting.unit_id,
+        object_id=meeting.pk,
+        detail=f"plan_follow_up={follow_up.pk if follow_up else ''}",
+    )
+    return meeting
+
+
+# --- Invitations by e-mail --------------------------------------------------------------------
+
+
+def address_of(invitation: Invitation) -> str:
+    """Where the invitation goes: the user's address, or the one typed for an outsider."""
+    if invitation.user_id:
+        return invitation.user.email if invitation.user.is_active else ""
+    return invitation.email
+
+
+@dataclass(frozen=True)
+class SendResult:
+    sent: int
+    without_address: int
+
+
+@transaction.atomic
+def send_invitations(*, meeting: Meeting, by, link: str = "") -> SendResult:
+    """E-mail every invitee with an address their own calendar file; stamp sent_at."""
+    _require_manager(by, meeting)
+    invitations = list(meeting.invitations.select_related("user"))
+    reachable = [i for i in invitations if address_of(i)]
+    sent = _send(meeting, reachable, link=link)
+    Invitation.objects.filter(pk__in=[i.pk for i in reachable]).update(sent_at=timezone.now())
+    log.record(
+        user=by,
+        action=log.Action.EXPORT,
+        object_type="meeting_invitation",
+        case=meeting.case,
+        unit_id=meeting.unit_id,
+        object_id=meeting.pk,
+        detail=f"sequence={meeting.sequence} invitations={','.join(str(i.pk) for i in reachable)}",
+    )
+    return SendResult(sent, len(invitations) - len(reachable))
+
+
+def _send(meeting: Meeting, invitations: list[Invitation], *, method=None, link="") -> int:
+    messages = [m for m in (_message(meeting, i, method, link) for i in invitations) if m]
+    if messages:
+        get_connection().send_messages(messages)
+    return len(messages)
+
+
+def _message(meeting: Meeting, invitation: Invitation, method: str | None, link: str):
+    address = address_of(invitation)
+    if not address:
+        return None
+    if method is None:
+        method = ics.CANCEL if meeting.status == Meeting.Status.CANCELLED else ics.REQUEST
+    content = ics.meeting_ics(meeting, invitation, method=method, link=link)
+    reader = ics.reader_of(invitation)
+    with translation.override(settings.LANGUAGE_CODE):
+        shows_case = ics.reader_sees_case(reader, meeting)
+        name = ics.summary(meeting, shows_case)
+        if method == ics.CANCEL:
+            subject = _("Inställt: %(name)s") % {"name": name}
+            intro = _("Mötet är inställt eller du är inte längre inbjuden.")
+        elif invitation.sent_at is not None:
+            subject = _("Ändrad inbjudan: %(name)s") % {"name": name}
+            intro = _("Inbjudan är ändrad. Den uppdaterade kalenderfilen ersätter den tidigare.")
+        else:
+            subject = _("Inbjudan: %(name)s") % {"name": name}
+            intro = _("Du är inbjuden till ett möte. Kalenderfilen finns bifogad.")
+        body = "\n\n".join(
+            [intro, ics.description(meeting, shows_case, link if reader.user else "")]
+        )
+    message = EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[address],
+    )
+    part = MIMEText(content.decode("utf-8"), "calendar", "utf-8")
+    part.set_param("method", method)
+    part.add_header("Content-Disposition", "attachment", filename="mote.ics")
+    message.attach(part)
+    return message
+
+
+# --- Personal calendar feeds --------------------------------------------------------------------
+
+
+@transaction.atomic
+def feed_create(*, user) -> CalendarFeed:
+    """A new feed; any feed the user already has is revoked (one secret address at a time)."""
+    CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    feed = CalendarFeed.objects.create(user=user)
+    log.record(user=user, action=log.Action.CREATE, object_type="calendar_feed", object_id=feed.pk)
+    return feed
+
+
+@transaction.atomic
+def feed_revoke(*, feed: CalendarFeed, by) -> CalendarFeed:
+    if feed.user_id != by.pk:
+        raise PermissionDenied
+    if feed.revoked_at is None:
+        feed.revoked_at = timezone.now()
+        feed.save(update_fields=["revoked_at"])
+        log.record(
+            user=by,
+            action=log.Action.CHANGE,
+            object_type="calendar_feed",
+            object_id=feed.pk,
+            detail="revoked",
+        )
+    return feed
