@@ -235,6 +235,86 @@ def open_returnees(page, live_server, world, sign_in):
     page.goto(f"{live_server.url}/atervandare/ny/")
 
 
+def preparation_meeting(world):
+    from datetime import timedelta
+
+    from insats.meetings import services_groups as groups
+    from insats.meetings import services_meetings as meetings
+    from insats.meetings.models import AgendaItem, Group, Meeting
+
+    case = builders.identified_case(world)
+    builders.police_member(world, case)
+    builders.consent(world, case)
+    group = groups.group_save(
+        unit=world.unit,
+        by=world.supervisor,
+        kind=Group.Kind.PREPARATION,
+        name="Beredningsgruppen",
+        rhythm_days=30,
+    )
+    groups.member_add(
+        group=group, by=world.supervisor, organisation=world.police, user=world.partner
+    )
+    starts = timezone.now() + timedelta(days=2)
+    meeting = meetings.meeting_create(
+        unit=world.unit,
+        by=world.coordinator,
+        kind=Meeting.Kind.PREPARATION,
+        group=group,
+        title="Beredningsgruppen",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        place="Mötesrummet",
+        convener=world.coordinator,
+        invitees=[invitee for _key, invitee in meetings.default_invitees(group=group)],
+    )
+    for position, (part, item_case, title) in enumerate(
+        (("individual", case, "Uppföljning"), ("general", None, "Valborg"))
+    ):
+        AgendaItem.objects.create(
+            meeting=meeting,
+            part=part,
+            position=position,
+            case=item_case,
+            title=title,
+            registered_by=world.coordinator,
+        )
+    return meeting
+
+
+def open_agenda_as_police(page, live_server, world, sign_in):
+    meeting = preparation_meeting(world)
+    sign_in(world.partner)
+    page.goto(f"{live_server.url}/moten/{meeting.pk}/dagordning/")
+    expect(page.locator("main")).to_contain_text("Valborg")
+
+
+def open_meeting_mode(page, live_server, world, sign_in):
+    meeting = preparation_meeting(world)
+    sign_in(world.coordinator)
+    page.goto(f"{live_server.url}/moten/{meeting.pk}/motelage/?punkt=1")
+    expect(page.locator("main form")).to_be_visible()
+
+
+def open_meeting_detail(page, live_server, world, sign_in):
+    meeting = preparation_meeting(world)
+    sign_in(world.coordinator)
+    page.goto(f"{live_server.url}/moten/{meeting.pk}/")
+
+
+def open_deviation_form_errors(page, live_server, world, sign_in):
+    sign_in(world.partner)
+    page.goto(f"{live_server.url}/avvikelser/ny/")
+    page.locator("main form").get_by_role("button").first.click()
+    expect(page.locator("#error-summary")).to_be_visible()
+
+
+def open_collaboration(page, live_server, world, sign_in):
+    preparation_meeting(world)
+    sign_in(world.supervisor)
+    page.goto(f"{live_server.url}/samverkan/")
+
+
 PAGES = {
     "login": open_login,
     "login-failed": open_login_failed,
@@ -256,6 +336,11 @@ PAGES = {
     "my-measures": open_my_measures,
     "economy": open_economy,
     "returnee-form": open_returnees,
+    "agenda-police": open_agenda_as_police,
+    "meeting-mode": open_meeting_mode,
+    "meeting-detail": open_meeting_detail,
+    "deviation-form-errors": open_deviation_form_errors,
+    "collaboration": open_collaboration,
 }
 
 
