@@ -4,9 +4,11 @@ DESIGN: "another [test] renders each page as an outsider and asserts no personal
 The pages are found by walking the URL patterns, so a new page is covered without editing this
 file: `pk` under arenden/ is each of B's cases, under personer/ each of B's people (only the
 first case or person on routes with more arguments); a record id (`record_pk`, `decision_pk`)
-is B's record of the kind the route's segment names (RECORD_SEGMENTS), under the case the
-record belongs to; guardian, consent and member ids are B's; any other numeric argument gets
-B's case id; a slug gets a lifecycle state.
+is B's record of the kind the route's segment names (RECORD_SEGMENTS); every other argument
+naming an object is B's object of that kind (OBJECT_ARGUMENTS), and the route's `pk` is then
+the object's own case or person (or, under atervandare/, the returnee itself). An argument this
+test does not know fails the walk. A slug gets a lifecycle state; the calendar feed's secret
+token gets a wrong, random one (the token itself is tested separately).
 
 B's identified case has a group, a consent (not covering the police), a disclosure and one
 record of every investigation kind and a risk assessment, each with made-up text (B_TEXTS).
@@ -14,12 +16,23 @@ B's police officer wrote the police assessment under a second consent that has s
 revoked. A second identified case is enrolled, with a decision and a first follow-up
 assessment; its consent covers the police, but B's officer has left its group. So B's police
 officer is an outsider to every case of B.
+
+B also keeps its collaboration: a preparation group with a member, a contact, an agreement, a
+preparation meeting whose agenda has an item about the identified case (with minutes and a
+task) and a general item, an individual-group meeting about the enrolled case, a deviation, a
+calendar feed, an action plan with a measure on the enrolled case, and on the identified case a
+Kronofogden enquiry, a placement and a failure review, and a returnee without a case. B's
+police officer is invited to the preparation meeting: they may see its general part (the
+general item is not personal data), never the item about the case.
 """
 
 import itertools
 import re
+import secrets as token_source
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from io import BytesIO
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -28,9 +41,26 @@ from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django.utils.html import escape
+from pypdf import PdfReader
 
+from insats.access.models import AccessLogEntry, AccessLogFlag
 from insats.cases.lifecycle import State
 from insats.cases.models import Case, CaseMember, CaseTransition
+from insats.casework import (
+    services_economy,
+    services_practical,
+    services_returnees,
+    services_reviews,
+)
+from insats.casework.models import (
+    CasePracticalMatter,
+    Debt,
+    DebtEnquiry,
+    FailureReview,
+    FailureReviewDecision,
+    Placement,
+    Returnee,
+)
 from insats.consent import services as consent_services
 from insats.consent.models import Consent, Disclosure
 from insats.decisions import services as decision_services
@@ -46,9 +76,34 @@ from insats.investigation.models import (
     ThreatLevel,
     ThreatMeasure,
 )
+from insats.meetings import services_agenda, services_deviations, services_groups
+from insats.meetings import services_meetings as meeting_services
+from insats.meetings.models import (
+    AgendaItem,
+    Agreement,
+    CalendarFeed,
+    Contact,
+    Deviation,
+    DistrictChecklist,
+    Group,
+    GroupMember,
+    Invitation,
+    Meeting,
+    Task,
+)
 from insats.organisations.models import InformationCategory, LegalReference, User
 from insats.people import services as people_services
 from insats.people.models import Guardian, Person
+from insats.plans import services as plan_services
+from insats.plans.models import (
+    ActionPlan,
+    GoalResult,
+    MeasureReport,
+    PlanFollowUp,
+    PlanGoal,
+    PlanMeasure,
+    PlanRevision,
+)
 from insats.risk import services as risk_services
 from insats.risk.models import RiskAssessment
 from tests import builders
@@ -66,7 +121,19 @@ B_TEXTS = {
     "risk": "Rymt två gånger från Snöbacka gård",
     "decision": "Beviljas efter samråd med Vinterby fritidsgård",
     "follow_up": "Praktik på Vinterby bageri sedan mars",
+    # Collaboration, plan and casework.
+    "preparation": "Skolfrånvaro fyrtio procent sedan jullovet",
+    "minutes": "Överens om praktik på Vinterby sågverk",
+    "task": "Boka studiebesök på Vinterby sågverk",
+    "deviation": "Kallelsen om Snöbackabranden nådde aldrig polisen",
+    "measure": "Körkortsteori hos Vinterby trafikskola",
+    "placement": "Granbackens behandlingshem",
+    "review": "Mormor Rut, tränaren och Vinterby fritidsgård",
+    "returnee": "Ture Rimfrostsson",
 }
+# The general item of B's preparation meeting: not personal data, and its invitee (B's police
+# officer) may read it, so it is not among the secrets.
+GENERAL_ITEM = "Genomgång av samverkansöverenskommelsen"
 
 # B's record kinds, and the URL segment under arenden/<pk>/ of those with pages of their own.
 RECORD_MODELS = (
@@ -90,7 +157,27 @@ RECORD_SEGMENTS = {
 }
 
 
-@dataclass
+# Arguments naming one of B's objects, beyond the records: the BSecrets attributes walked.
+# (`member_pk` is a case's group member under arenden/, a collaboration group's elsewhere.)
+OBJECT_ARGUMENTS = {
+    "guardian_pk": ("guardian",),
+    "consent_pk": ("consent",),
+    "entry_pk": ("log_entry",),
+    "meeting_pk": ("meeting", "case_meeting"),
+    "item_pk": ("case_item", "general_item"),
+    "task_pk": ("task",),
+    "deviation_pk": ("deviation",),
+    "group_pk": ("group",),
+    "contact_pk": ("contact",),
+    "agreement_pk": ("agreement",),
+    "measure_pk": ("measure",),
+    "enquiry_pk": ("enquiry",),
+    "placement_pk": ("placement",),
+    "review_pk": ("review",),
+}
+
+
+@dataclass(kw_only=True)
 class BSecrets:
     person: Person
     guardian: Guardian
@@ -101,6 +188,25 @@ class BSecrets:
     disclosure: Disclosure
     enrolled: Case
     records: list[models.Model]  # one of each of RECORD_MODELS
+    # Collaboration (b_collaboration).
+    group: Group
+    group_member: GroupMember
+    contact: Contact
+    agreement: Agreement
+    meeting: Meeting  # the preparation meeting; B's police officer is invited
+    case_meeting: Meeting  # the individual group of the enrolled case
+    case_item: AgendaItem  # about the identified case, with minutes and a task
+    general_item: AgendaItem
+    task: Task
+    deviation: Deviation
+    feed: CalendarFeed  # B's supervisor's
+    # Plan and casework (b_casework).
+    measure: PlanMeasure
+    enquiry: DebtEnquiry
+    placement: Placement
+    review: FailureReview
+    returnee: Returnee
+    log_entry: AccessLogEntry | None = None  # set once B's staff have worked on the cases
 
     @property
     def cases(self) -> list[Case]:
@@ -123,6 +229,7 @@ class BSecrets:
             *(case.source_detail for case in self.cases),
             *(member.name for member in self.members if member.name),
             self.disclosure.information,
+            self.feed.token,  # whoever has it reads B's supervisor's calendar
             *B_TEXTS.values(),
         }
         for p in self.people:
@@ -140,6 +247,16 @@ class BSecrets:
                 p.email,
             }
         return strings
+
+    def invitee_pages(self) -> set[str]:
+        """The pages B's police officer, invited to the preparation meeting, may open."""
+        meeting = self.meeting.pk
+        return {
+            reverse("meeting_detail", args=[meeting]),
+            reverse("agenda", args=[meeting]),
+            reverse("meeting_minutes_pdf", args=[meeting]),
+            reverse("agenda_item_pdf", args=[meeting, self.general_item.pk]),
+        }
 
 
 def b_records(world, case: Case) -> list[models.Model]:
@@ -252,6 +369,168 @@ def b_enrolled_case(world) -> tuple[Case, list[models.Model]]:
     return case, [decision, follow_up]
 
 
+def b_collaboration(world, identified: Case, enrolled: Case) -> dict:
+    """B's groups, contacts, agreements, meetings with agenda and minutes, deviation and feed."""
+    boss, today = world.supervisor, timezone.localdate()
+    unit = world.unit
+    group = services_groups.group_save(
+        unit=unit,
+        by=boss,
+        kind=Group.Kind.PREPARATION,
+        name="Beredningsgruppen Beta",
+        rhythm_days=14,
+    )
+    group_member = services_groups.member_add(
+        group=group,
+        by=boss,
+        organisation=world.school,
+        name="Ester Lingonris",
+        email="ester@example.org",
+        function="Rektor",
+    )
+    contact = services_groups.contact_save(
+        unit=unit,
+        by=boss,
+        organisation=world.police,
+        name="Kommunpolis Beta",
+        phone="08-654321",
+        last_reviewed_on=today,
+    )
+    agreement = services_groups.agreement_save(
+        unit=unit,
+        by=boss,
+        kind=Agreement.Kind.AGREEMENT,
+        title="Samverkansöverenskommelse Beta",
+        dated_on=today,
+        review_on=today + timedelta(days=365),
+    )
+    starts_at = timezone.make_aware(datetime.combine(today + timedelta(days=7), time(9)))
+    meeting_times = {"starts_at": starts_at, "ends_at": starts_at + timedelta(hours=1)}
+    meeting = meeting_services.meeting_create(
+        unit=unit,
+        by=boss,
+        kind=Meeting.Kind.PREPARATION,
+        group=group,
+        title="Beredningsgruppens möte",
+        place="Vinterby kommunhus",
+        convener=world.coordinator,
+        invitees=[meeting_services.Invitee(user=world.partner, organisation=world.police)],
+        **meeting_times,
+    )
+    case_meeting = meeting_services.meeting_create(
+        unit=unit,
+        by=boss,
+        kind=Meeting.Kind.INDIVIDUAL,
+        case=enrolled,
+        place="Vinterby kommunhus",
+        convener=world.coordinator,
+        **meeting_times,
+    )
+    case_item = services_agenda.item_create(
+        meeting=meeting,
+        by=boss,
+        part=AgendaItem.Part.INDIVIDUAL,
+        case=identified,
+        preparation=B_TEXTS["preparation"],
+    )
+    services_agenda.item_minutes_save(
+        item=case_item,
+        by=boss,
+        minutes=B_TEXTS["minutes"],
+        tasks=[
+            {
+                "task_id": None,
+                "description": B_TEXTS["task"],
+                "responsible": world.coordinator,
+                "due_on": today + timedelta(days=14),
+            }
+        ],
+    )
+    general_item = services_agenda.item_create(
+        meeting=meeting, by=boss, part=AgendaItem.Part.GENERAL, title=GENERAL_ITEM
+    )
+    deviation = services_deviations.deviation_report(
+        by=boss,
+        unit=unit,
+        organisation=world.police,
+        occurred_on=today,
+        what_happened=B_TEXTS["deviation"],
+        case=identified,
+    )
+    return {
+        "group": group,
+        "group_member": group_member,
+        "contact": contact,
+        "agreement": agreement,
+        "meeting": meeting,
+        "case_meeting": case_meeting,
+        "case_item": case_item,
+        "general_item": general_item,
+        "task": Task.objects.get(item=case_item),
+        "deviation": deviation,
+        "feed": meeting_services.feed_create(user=boss),
+    }
+
+
+def b_casework(world, identified: Case, enrolled: Case) -> dict:
+    """An action plan with a measure on the enrolled case; an enquiry, a placement and a
+    failure review on the identified case; a returnee without a case."""
+    boss, today = world.supervisor, timezone.localdate()
+    plan = plan_services.plan_save(
+        case=enrolled,
+        by=world.coordinator,
+        based_on_revision=0,
+        main_goal="Ett liv utan brott",
+        goals=[
+            {
+                "life_area": inv.unit_life_areas(enrolled).first(),
+                "goal": "Inga nya brott",
+                "target": "Inom ett halvår",
+                "measured_by": "Samtal varje månad",
+            }
+        ],
+        measures=[
+            {
+                "goal": 0,
+                "what": B_TEXTS["measure"],
+                "due_on": today + timedelta(days=30),
+                "responsible_staff": world.coordinator,
+            }
+        ],
+    )
+    return {
+        "measure": plan.measures.get(),
+        "enquiry": services_economy.debt_enquiry_create(
+            case=identified, by=boss, reply_address="Socialtjänsten Beta"
+        ),
+        "placement": services_economy.placement_save(
+            case=identified,
+            by=boss,
+            kind=Placement.Kind.HVB,
+            provider=B_TEXTS["placement"],
+            starts_on=today - timedelta(days=30),
+            ends_on=None,
+            daily_cost=Decimal("3500"),
+        ),
+        "review": services_reviews.failure_review_save(
+            case=identified,
+            by=boss,
+            trigger=FailureReview.Trigger.BREAKDOWN,
+            opened_on=today,
+            convened=B_TEXTS["review"],
+        ),
+        "returnee": services_returnees.returnee_save(
+            unit=world.unit,
+            by=boss,
+            kind=Returnee.Kind.SIS,
+            name=B_TEXTS["returnee"],
+            age=17,
+            institution="Snöbacka ungdomshem",
+            expected_on=today + timedelta(days=20),
+        ),
+    }
+
+
 @pytest.fixture
 def b_secrets(unit_b, login) -> BSecrets:
     unit_b.unit.case_prefix = B_PREFIX
@@ -311,15 +590,17 @@ def b_secrets(unit_b, login) -> BSecrets:
     records = b_records(unit_b, identified)
     enrolled, decision_records = b_enrolled_case(unit_b)
     secrets = BSecrets(
-        person,
-        guardian,
-        identified,
-        deidentified,
-        consent,
-        members,
-        disclosure,
-        enrolled,
-        records + decision_records,
+        person=person,
+        guardian=guardian,
+        identified=identified,
+        deidentified=deidentified,
+        consent=consent,
+        members=members,
+        disclosure=disclosure,
+        enrolled=enrolled,
+        records=records + decision_records,
+        **b_collaboration(unit_b, identified, enrolled),
+        **b_casework(unit_b, identified, enrolled),
     )
     assert {type(record) for record in secrets.records} == set(RECORD_MODELS)
     # B's own staff work on the cases first, so that the access log has entries about them.
@@ -331,6 +612,7 @@ def b_secrets(unit_b, login) -> BSecrets:
     ):
         assert client.get(url).status_code == 200
     client.logout()
+    secrets.log_entry = AccessLogEntry.objects.filter(case_id=identified.pk).latest("pk")
     return secrets
 
 
@@ -359,60 +641,88 @@ def _routes(patterns, prefix=""):
 RECORD_PARAMS = ("record_pk", "decision_pk")
 
 
-def _record_of(route: str, b: BSecrets) -> models.Model | None:
-    """B's record a route with a record id is about, by the route's segment after the case."""
-    if not any(f":{name}>" in route for name in RECORD_PARAMS):
-        return None
-    segment = route.split("/")[2]  # arenden/<int:pk>/<segment>/...
-    assert segment in RECORD_SEGMENTS, f"{route}: add the record's model to RECORD_SEGMENTS"
-    return b.record(RECORD_SEGMENTS[segment])
+def _objects(route: str, name: str, b: BSecrets) -> list[models.Model]:
+    """B's objects a route's argument (other than `pk`) names; fails for an unknown one."""
+    if name in RECORD_PARAMS:
+        segment = route.split("/")[2]  # arenden/<int:pk>/<segment>/...
+        assert segment in RECORD_SEGMENTS, f"{route}: add the record's model to RECORD_SEGMENTS"
+        return [b.record(RECORD_SEGMENTS[segment])]
+    if name == "member_pk":
+        return b.members if route.startswith("arenden/") else [b.group_member]
+    assert name in OBJECT_ARGUMENTS, f"{route}: add B's object for <{name}> to OBJECT_ARGUMENTS"
+    return [getattr(b, attribute) for attribute in OBJECT_ARGUMENTS[name]]
+
+
+def _owner_pk(route: str, obj: models.Model) -> int:
+    """The case (or, under personer/, the person) an object of a route belongs to."""
+    if route.startswith("personer/"):
+        return obj.person_id
+    if isinstance(obj, PlanMeasure):
+        return obj.plan.case_id
+    return obj.case_id
 
 
 def _values(route: str, name: str, converter: str, b: BSecrets) -> list[str]:
     if converter == "slug":
         # A lifecycle move: one the table allows from intake, and one it never allows.
         return [State.INVESTIGATION.value, State.DISCHARGED.value]
-    if converter not in ("int", None, "str"):
-        return ["x"]
-    record = _record_of(route, b)
-    if name in RECORD_PARAMS:
-        return [str(record.pk)]
-    if name == "pk" and route.startswith(("arenden/", "personer/")):
-        if record is not None:
-            return [str(record.case_id)]  # under another case it is a plain 404
-        owners = b.cases if route.startswith("arenden/") else b.people
-        if len(_PARAM.findall(route)) > 1:
-            # Consents, members, moves, guardians: the identified case and its person have them.
-            owners = owners[:1]
-        return [str(owner.pk) for owner in owners]
-    if name == "guardian_pk":
-        return [str(b.guardian.pk)]
-    if name == "consent_pk":
-        return [str(b.consent.pk)]
-    if name == "member_pk":
-        return [str(member.pk) for member in b.members]
-    if converter == "str":
-        return ["x"]
-    # An argument this test does not know (e.g. a log entry): B's case id.
-    return [str(b.identified.pk)]
+    if name == "token":
+        # The calendar feed: the real token is no outsider's to have (see the feed's own test).
+        return [token_source.token_urlsafe(32)]
+    assert converter in ("int", None), f"{route}: what value does <{converter}:{name}> take?"
+    params = [m["name"] for m in _PARAM.finditer(route) if m["converter"] != "slug"]
+    if name == "meeting_pk" and "item_pk" in params:
+        return [str(b.meeting.pk)]  # the items' meeting; under another it is a plain 404
+    if name != "pk":
+        return [str(obj.pk) for obj in _objects(route, name, b)]
+    if route.startswith("atervandare/"):
+        return [str(b.returnee.pk)]
+    assert route.startswith(("arenden/", "personer/")), f"{route}: which of B's objects is <pk>?"
+    others = [other for other in params if other != "pk"]
+    if others:
+        # The case or person the route's object belongs to: under another it is a plain 404.
+        owners = {_owner_pk(route, obj) for other in others for obj in _objects(route, other, b)}
+        return [str(pk) for pk in sorted(owners)]
+    owners = b.cases if route.startswith("arenden/") else b.people
+    if len(_PARAM.findall(route)) > 1:
+        owners = owners[:1]  # lifecycle moves (with a slug): the identified case
+    return [str(owner.pk) for owner in owners]
 
 
-def page_urls(b: BSecrets) -> list[tuple[str, bool]]:
-    """(url, is about one of B's objects) for every non-admin route."""
-    urls = []
+@dataclass(frozen=True)
+class Page:
+    url: str
+    route: str
+    about_b: bool  # built with an argument naming one of B's objects
+
+
+def page_urls(b: BSecrets) -> list[Page]:
+    """Every non-admin route, with B's objects for its arguments."""
+    pages = []
     for route in _routes(get_resolver().url_patterns):
         params = list(_PARAM.finditer(route))
         choices = [_values(route, m["name"], m["converter"], b) for m in params]
         for combo in itertools.product(*choices):
             values = iter(combo)
             url = "/" + _PARAM.sub(lambda _m, values=values: next(values), route)
-            urls.append((url, bool(params)))
-    return urls
+            pages.append(Page(url, route, bool(params)))
+    return pages
 
 
 def body_of(response) -> str:
+    """The response as text: a PDF's text and metadata (title, author), a calendar file with
+    its lines unfolded."""
     content = b"".join(response.streaming_content) if response.streaming else response.content
-    return content.decode("utf-8", errors="replace")
+    kind = response.get("Content-Type", "")
+    if kind.startswith("application/pdf") and response.status_code == 200:
+        pdf = PdfReader(BytesIO(content))
+        text = [page.extract_text() or "" for page in pdf.pages]
+        text += [str(value) for value in (pdf.metadata or {}).values()]
+        return " ".join(" ".join(text).split())
+    body = content.decode("utf-8", errors="replace")
+    if kind.startswith("text/calendar"):
+        body = body.replace("\r\n ", "").replace("\\,", ",").replace("\\;", ";")
+    return body
 
 
 def assert_no_b_data(body: str, secrets: set[str], where: str, echoed: str = "") -> None:
@@ -450,11 +760,56 @@ def b_state(b: BSecrets) -> dict:
         "ThreatMeasure": list(
             ThreatMeasure.objects.filter(assessment__case__unit_id=unit).order_by("pk").values()
         ),
+        **{
+            model.__name__: list(model.objects.filter(**{path: unit}).order_by("pk").values())
+            for model, path in UNIT_PATHS.items()
+        },
+        "feeds": list(CalendarFeed.objects.filter(user=b.feed.user).values()),
     }
 
 
+# B's other tables, each with the lookup from a row to its unit.
+UNIT_PATHS = {
+    Group: "unit",
+    GroupMember: "group__unit",
+    Contact: "unit",
+    Agreement: "unit",
+    DistrictChecklist: "unit",
+    Meeting: "unit",
+    Invitation: "meeting__unit",
+    AgendaItem: "meeting__unit",
+    Task: "meeting__unit",
+    Deviation: "unit",
+    ActionPlan: "case__unit",
+    PlanGoal: "plan__case__unit",
+    PlanMeasure: "plan__case__unit",
+    PlanRevision: "plan__case__unit",
+    MeasureReport: "measure__plan__case__unit",
+    PlanFollowUp: "plan__case__unit",
+    GoalResult: "follow_up__plan__case__unit",
+    CasePracticalMatter: "case__unit",
+    DebtEnquiry: "case__unit",
+    Debt: "enquiry__case__unit",
+    Placement: "case__unit",
+    FailureReview: "case__unit",
+    FailureReviewDecision: "review__case__unit",
+    Returnee: "unit",
+    AccessLogFlag: "entry__unit_id",
+}
+
+
 # Management forms of the formsets, with no rows: the forms validate without them.
-FORMSET_PREFIXES = ("items", "people", "measures", "rating", "extra")
+FORMSET_PREFIXES = (
+    *("items", "people", "measures", "rating", "extra"),
+    *("goals", "tasks", "external", "debts", "decisions"),
+)
+# Choices named `kind` or `status` differ from form to form: by the URL's path.
+KINDS = {
+    "/samverkan/grupper/": Group.Kind.PREPARATION,
+    "/samverkan/overenskommelser/": Agreement.Kind.AGREEMENT,
+    "/placeringar/": Placement.Kind.HVB,
+    "/atervandare/": Returnee.Kind.SIS,
+}
 
 
 def post_data(b: BSecrets, url: str) -> dict:
@@ -493,6 +848,57 @@ def post_data(b: BSecrets, url: str) -> dict:
         "substance_use": "none",
         "criminal_network": "none",
         "income": "none",
+        # Collaboration: groups, members, contacts, agreements.
+        "rhythm_days": 30,
+        "active": "on",
+        "organisation": b.contact.organisation_id,
+        "email": "inkraktare@example.org",
+        "function": "Utomstående",
+        "phone": "070-0000000",
+        "last_reviewed_on": today,
+        "title": "Utomstående rubrik",
+        "parties": "Utomstående part",
+        "dated_on": today,
+        "review_on": (timezone.localdate() + timedelta(days=365)).isoformat(),
+        # Meetings, the agenda, minutes and deviations.
+        "date": (timezone.localdate() + timedelta(days=3)).isoformat(),
+        "start_time": "09:00",
+        "end_time": "10:00",
+        "place": "Utomstående plats",
+        "convener": b.meeting.convener_id,
+        "attended": list(b.meeting.invitations.values_list("pk", flat=True)),
+        "case": b.identified.pk,
+        "preparation": "Utomstående underlag",
+        "minutes": "Utomstående protokoll",
+        "punkt_id": "allman",  # meeting mode: the general minutes
+        "riktning": "upp",
+        "to_status": Deviation.Status.ANALYSED,
+        "analysis": "Utomstående analys",
+        # Plans and casework.
+        "revision": b.measure.plan.revision,
+        "main_goal": "Utomstående huvudmål",
+        "status": "draft",
+        "held_on": today,
+        "mal-0-goal": b.measure.goal_id,  # a follow-up: one row per open goal
+        "mal-0-result": GoalResult.Result.PARTLY,
+        "reply_address": "Utomstående adress",
+        "sent_on": today,
+        "answered_on": today,
+        "no_debts": "on",
+        "provider": "Utomstående utförare",
+        "starts_on": today,
+        "daily_cost": "1000",
+        "trigger": FailureReview.Trigger.OTHER,
+        "opened_on": today,
+        "convened": "Utomstående nätverk",
+        "age": 17,
+        "institution": "Utomstående institution",
+        "expected_on": today,
+        **{  # the practical matters: one row per matter of the unit's list
+            f"fragor-{index}-{field}": value
+            for index, row in enumerate(services_practical.checklist(b.identified))
+            for field, value in (("matter", row.matter.pk), ("done", "on"), ("done_on", today))
+        },
         **{
             f"omraden-{index}-life_area": area.pk
             for index, area in enumerate(inv.unit_life_areas(b.identified))
@@ -505,6 +911,11 @@ def post_data(b: BSecrets, url: str) -> dict:
     }
     if "/polisbedomning/" in url:
         data["outcome"] = PoliceAssessment.Outcome.SUITABLE
+    data["kind"] = next((kind for path, kind in KINDS.items() if path in url), "")
+    if "/rapport/" in url:  # a progress report on a measure
+        data["status"] = PlanMeasure.Status.ONGOING
+    if "/atervandare/" in url:  # a returnee without a case: the name only
+        data["case"] = ""
     return data
 
 
@@ -531,33 +942,43 @@ def _outsider(request, unit_name: str, role: str) -> User:
 def test_outsider_sees_no_b_data_on_any_page(request, b_secrets, a_case, login, unit_name, role):
     client = login(_outsider(request, unit_name, role))
     secrets = b_secrets.strings()
-    urls = page_urls(b_secrets)
-    assert len(urls) > 20  # the walk found the case and person pages
+    pages = page_urls(b_secrets)
+    assert len(pages) > 20  # the walk found the case and person pages
+    # B's police officer is invited to B's preparation meeting: its general part is theirs too.
+    invited = b_secrets.invitee_pages() if (unit_name, role) == ("b", "partner") else set()
 
-    for url, about_b in urls:
-        response = client.get(url)
-        assert response.status_code < 500, url
-        if about_b:
+    for page in pages:
+        response = client.get(page.url)
+        assert response.status_code < 500, page.url
+        if page.url in invited:
+            assert response.status_code == 200, page.url
+        elif page.route == "kalender/<str:token>.ics":
+            assert response.status_code == 404, page.url  # a wrong token
+        elif page.about_b:
             # Not found, or POST-only (405, before anything is looked up).
-            assert response.status_code in (404, 405), url
-        assert_no_b_data(body_of(response), secrets, url)
+            assert response.status_code in (404, 405), page.url
+        assert_no_b_data(body_of(response), secrets, page.url)
+    if invited:
+        agenda = client.get(reverse("agenda", args=[b_secrets.meeting.pk]))
+        assert GENERAL_ITEM in body_of(agenda)
 
     if (unit_name, role) in POSTERS:
         # POST to every page about B: nothing of B changes, whatever the form would have done.
         # (Whether a view checks before it writes does not depend on who asks, so two kinds of
         # outsider are enough here; the GETs above already cover every role's access.)
         before = b_state(b_secrets)
-        for url, about_b in urls:
-            if about_b:
-                response = client.post(url, post_data(b_secrets, url))
-                assert response.status_code < 500, url
-                assert_no_b_data(body_of(response), secrets, f"POST {url}")
+        for page in pages:
+            if page.about_b:
+                response = client.post(page.url, post_data(b_secrets, page.url))
+                assert response.status_code < 500, page.url
+                assert_no_b_data(body_of(response), secrets, f"POST {page.url}")
         assert b_state(b_secrets) == before
 
     # Lists again, now that the outsider's own denied attempts are in the access log.
-    for url, about_b in urls:
-        if not about_b:
-            assert_no_b_data(body_of(client.get(url)), secrets, f"{url} (second visit)")
+    for page in pages:
+        if not page.about_b:
+            body = body_of(client.get(page.url))
+            assert_no_b_data(body, secrets, f"{page.url} (second visit)")
 
     # Search and filters of the case list: B's data is neither matched nor shown.
     terms = [
@@ -591,25 +1012,53 @@ def test_b_staff_do_see_the_data(unit_b, b_secrets, login):
     """Positive control: B's supervisor, walking the same URLs, meets the data on some page."""
     client = login(unit_b.supervisor)
     bodies, opened = [], []
-    for url, _about_b in page_urls(b_secrets):
-        response = client.get(url)
+    for page in page_urls(b_secrets):
+        response = client.get(page.url)
         if response.status_code == 200:
             bodies.append(body_of(response))
-            opened.append(url)
-    # Each kind of record page opened: the walk pairs every record with its own case.
+            opened.append(page)
+    # Each kind of record or object page opened: the walk pairs every object with its owner.
     for segment in RECORD_SEGMENTS:
-        assert any(re.search(rf"/{segment}/\d+/", url) for url in opened), segment
+        assert any(re.search(rf"/{segment}/\d+/", page.url) for page in opened), segment
+    post_only = {"task_pk", "entry_pk"}  # these routes take a POST only
+    for name in OBJECT_ARGUMENTS.keys() - post_only:
+        assert any(f":{name}>" in page.route for page in opened), name
+    assert any(page.route.startswith("atervandare/<int:pk>/") for page in opened)
     for term in (*(p.full_name for p in b_secrets.people), *(c.alias for c in b_secrets.cases)):
         response = client.get(reverse("case_list"), {"q": term})
         bodies.append(body_of(response).replace(escape(term), "").replace(quote_plus(term), ""))
     seen = "\n".join(bodies)
-    # The raw and 10-digit forms of the numbers are only what a user types, never shown.
-    typed_only = set()
+    # The raw and 10-digit forms of the numbers are only what a user types, never shown; the
+    # feed's full address is shown only once, right after it is made.
+    never_shown = {b_secrets.feed.token}
     for person in b_secrets.people:
         number = person.identity_number
-        typed_only |= {number, number[2:], f"{number[2:8]}-{number[8:]}"}
-    missing = sorted(s for s in b_secrets.strings() - typed_only if s not in seen)
+        never_shown |= {number, number[2:], f"{number[2:8]}-{number[8:]}"}
+    missing = sorted(s for s in b_secrets.strings() - never_shown if s not in seen)
     assert not missing
+
+
+def test_calendar_feed_shows_b_data_only_with_its_token(b_secrets, a_case, client, login):
+    """The feed's secret address is all it takes to read it; any other token finds nothing."""
+    secrets = b_secrets.strings()
+    response = client.get(reverse("calendar_feed", args=[b_secrets.feed.token]))
+    assert response.status_code == 200
+    body = body_of(response)
+    # B's supervisor's meetings: the preparation meeting, and the enrolled case's by its alias.
+    assert b_secrets.meeting.title in body
+    assert b_secrets.enrolled.alias in body
+    assert GENERAL_ITEM in body
+
+    wrong = reverse("calendar_feed", args=[token_source.token_urlsafe(32)])
+    for user in (None, b_secrets.feed.user):
+        if user is not None:
+            login(user)  # being signed in as the feed's owner does not open a wrong address
+        response = client.get(wrong)
+        assert response.status_code == 404
+        assert_no_b_data(body_of(response), secrets, wrong)
+
+    meeting_services.feed_revoke(feed=b_secrets.feed, by=b_secrets.feed.user)
+    assert client.get(reverse("calendar_feed", args=[b_secrets.feed.token])).status_code == 404
 
 
 def test_superuser_admin_pages_show_no_case_content(b_secrets, a_case, client):
