@@ -4,6 +4,7 @@ consent, and each piece of the investigation that enrolment needs.
 Everything goes through the real services, so a builder breaks when a rule changes.
 """
 
+import itertools
 from datetime import timedelta
 
 from django.utils import timezone
@@ -27,7 +28,7 @@ from insats.organisations.models import (
 from insats.people.models import Guardian
 from tests.conftest import PASSWORD
 
-_serial = iter(range(500, 999))
+_serial = itertools.cycle(range(500, 1000))  # unique within one test, reused across tests
 
 
 def birth_for_age(age: int, *, days_past_birthday: int = 40):

@@ -92,6 +92,7 @@ def test_unit_added_in_the_admin_gets_its_own_template_lists(client, superuser):
             "case_prefix": "G",
             "target_age_min": "15",
             "target_age_max": "21",
+            "contact_review_months": "12",
             "_save": "Spara",
         },
     )
@@ -113,6 +114,7 @@ def test_editing_a_unit_in_the_admin_does_not_copy_again(client, superuser):
             "case_prefix": "D",
             "target_age_min": "15",
             "target_age_max": "25",
+            "contact_review_months": "12",
             "_save": "Spara",
         },
     )
