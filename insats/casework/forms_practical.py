@@ -6,17 +6,10 @@ noticed rather than mixed up (as in the inventory's rating rows).
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.formsets import (
-    INITIAL_FORM_COUNT,
-    MAX_NUM_FORM_COUNT,
-    MIN_NUM_FORM_COUNT,
-    TOTAL_FORM_COUNT,
-    ManagementForm,
-)
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from insats.core.forms import FixedRowsFormSet
 from insats.core.templatetags.insats import error_summary
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -75,38 +68,14 @@ class MatterForm(forms.Form):
         }
 
 
-class BaseChecklistFormSet(forms.BaseFormSet):
+class BaseChecklistFormSet(FixedRowsFormSet):
     """Exactly one row per item, in the list's order, whatever the browser sends."""
+
+    row_kwarg = "matter"
 
     def __init__(self, *args, matters, **kwargs):
         self.matters = list(matters)
-        super().__init__(*args, **kwargs)
-
-    def total_form_count(self):
-        return len(self.matters)
-
-    def initial_form_count(self):
-        return len(self.matters)
-
-    @cached_property
-    def management_form(self):
-        counts = {
-            TOTAL_FORM_COUNT: len(self.matters),
-            INITIAL_FORM_COUNT: len(self.matters),
-            MIN_NUM_FORM_COUNT: self.min_num,
-            MAX_NUM_FORM_COUNT: self.max_num,
-        }
-        form = ManagementForm(
-            {f"{self.prefix}-{name}": count for name, count in counts.items()},
-            auto_id=self.auto_id,
-            prefix=self.prefix,
-            renderer=self.renderer,
-        )
-        form.full_clean()
-        return form
-
-    def get_form_kwargs(self, index):
-        return {**super().get_form_kwargs(index), "matter": self.matters[index]}
+        super().__init__(*args, rows=self.matters, **kwargs)
 
     def rows(self) -> list[dict]:
         return [form.row() for form in self.forms]

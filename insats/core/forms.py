@@ -1,6 +1,16 @@
 """Form rendering in the accessible public-sector pattern: label, hint, error, then input."""
 
+from functools import cached_property
+
+from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.formsets import (
+    INITIAL_FORM_COUNT,
+    MAX_NUM_FORM_COUNT,
+    MIN_NUM_FORM_COUNT,
+    TOTAL_FORM_COUNT,
+    ManagementForm,
+)
 from django.forms.renderers import TemplatesSetting
 
 
@@ -16,3 +26,44 @@ def add_service_errors(form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+class FixedRowsFormSet(forms.BaseFormSet):
+    """Exactly one row per object (life area, checklist item, goal), in the objects' order,
+    whatever the browser sends: a row can never land on the wrong object.
+
+    Subclasses name the keyword their form takes its object by in `row_kwarg`.
+    """
+
+    row_kwarg = "row"
+
+    def __init__(self, *args, rows, **kwargs):
+        self.row_objects = list(rows)
+        super().__init__(*args, **kwargs)
+
+    def total_form_count(self):
+        return len(self.row_objects)
+
+    def initial_form_count(self):
+        return len(self.row_objects)
+
+    @cached_property
+    def management_form(self):
+        """Always the counts of the rows, not what the browser sent."""
+        counts = {
+            TOTAL_FORM_COUNT: len(self.row_objects),
+            INITIAL_FORM_COUNT: len(self.row_objects),
+            MIN_NUM_FORM_COUNT: self.min_num,
+            MAX_NUM_FORM_COUNT: self.max_num,
+        }
+        form = ManagementForm(
+            {f"{self.prefix}-{name}": count for name, count in counts.items()},
+            auto_id=self.auto_id,
+            prefix=self.prefix,
+            renderer=self.renderer,
+        )
+        form.full_clean()
+        return form
+
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), self.row_kwarg: self.row_objects[index]}

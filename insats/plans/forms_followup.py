@@ -9,16 +9,10 @@ is not followed up this time; a comment without a result is an error.
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import formset_factory
-from django.forms.formsets import (
-    INITIAL_FORM_COUNT,
-    MAX_NUM_FORM_COUNT,
-    MIN_NUM_FORM_COUNT,
-    TOTAL_FORM_COUNT,
-    ManagementForm,
-)
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+
+from insats.core.forms import FixedRowsFormSet
 
 from .models import GoalResult, PlanMeasure
 
@@ -105,39 +99,14 @@ class GoalResultForm(forms.Form):
         return {"goal": self.plan_goal, "result": data["result"], "note": data.get("note", "")}
 
 
-class BaseGoalResultFormSet(forms.BaseFormSet):
+class BaseGoalResultFormSet(FixedRowsFormSet):
     """Exactly one row per open goal, in the goals' order, whatever the browser sends."""
+
+    row_kwarg = "goal"
 
     def __init__(self, *args, goals, **kwargs):
         self.goals = list(goals)
-        super().__init__(*args, **kwargs)
-
-    def total_form_count(self):
-        return len(self.goals)
-
-    def initial_form_count(self):
-        return len(self.goals)
-
-    @cached_property
-    def management_form(self):
-        """Always the counts of `goals`: the rows follow the goals, not what the browser sent."""
-        counts = {
-            TOTAL_FORM_COUNT: len(self.goals),
-            INITIAL_FORM_COUNT: len(self.goals),
-            MIN_NUM_FORM_COUNT: self.min_num,
-            MAX_NUM_FORM_COUNT: self.max_num,
-        }
-        form = ManagementForm(
-            {f"{self.prefix}-{name}": count for name, count in counts.items()},
-            auto_id=self.auto_id,
-            prefix=self.prefix,
-            renderer=self.renderer,
-        )
-        form.full_clean()
-        return form
-
-    def get_form_kwargs(self, index):
-        return {**super().get_form_kwargs(index), "goal": self.goals[index]}
+        super().__init__(*args, rows=self.goals, **kwargs)
 
     def clean(self):
         if any(form.errors for form in self.forms):

@@ -8,16 +8,10 @@ row's area so that a list changed while the user typed is noticed rather than mi
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import formset_factory
-from django.forms.formsets import (
-    INITIAL_FORM_COUNT,
-    MAX_NUM_FORM_COUNT,
-    MIN_NUM_FORM_COUNT,
-    TOTAL_FORM_COUNT,
-    ManagementForm,
-)
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+
+from insats.core.forms import FixedRowsFormSet
 
 from ..models import Motivation, Rating
 
@@ -102,39 +96,14 @@ class RatingForm(forms.Form):
         }
 
 
-class BaseRatingFormSet(forms.BaseFormSet):
+class BaseRatingFormSet(FixedRowsFormSet):
     """Exactly one row per life area, in the areas' order, whatever the browser sends."""
+
+    row_kwarg = "area"
 
     def __init__(self, *args, areas, **kwargs):
         self.areas = list(areas)
-        super().__init__(*args, **kwargs)
-
-    def total_form_count(self):
-        return len(self.areas)
-
-    @cached_property
-    def management_form(self):
-        """Always the counts of `areas`: the rows follow the areas, not what the browser sent."""
-        counts = {
-            TOTAL_FORM_COUNT: len(self.areas),
-            INITIAL_FORM_COUNT: len(self.areas),
-            MIN_NUM_FORM_COUNT: self.min_num,
-            MAX_NUM_FORM_COUNT: self.max_num,
-        }
-        form = ManagementForm(
-            {f"{self.prefix}-{name}": count for name, count in counts.items()},
-            auto_id=self.auto_id,
-            prefix=self.prefix,
-            renderer=self.renderer,
-        )
-        form.full_clean()
-        return form
-
-    def initial_form_count(self):
-        return len(self.areas)
-
-    def get_form_kwargs(self, index):
-        return {**super().get_form_kwargs(index), "area": self.areas[index]}
+        super().__init__(*args, rows=self.areas, **kwargs)
 
     def ratings(self) -> list[dict]:
         return [form.rating() for form in self.forms]
