@@ -17,30 +17,16 @@ from django.utils.translation import gettext as _
 from insats.access import log, policy
 from insats.access.decorators import SIGNED_IN, access_policy
 from insats.core.forms import add_service_errors
+from insats.core.units import chosen_unit, staff_units_or_404
 
 from .. import services_returnees as services
 from ..forms_returnees import ReturneeForm, initial_from
 from ..models import Returnee
 
-UNIT_PARAM = "enhet"
-
-
-def _units_or_404(user) -> list:
-    units = list(policy.units_visible_to(user).order_by("name", "pk"))
-    if not units:
-        raise Http404
-    return units
-
-
-def _chosen_unit(request, units):
-    """The unit a new entry is for: ?enhet=<pk> among the user's units, else the first."""
-    wanted = request.GET.get(UNIT_PARAM, "")
-    return next((unit for unit in units if str(unit.pk) == wanted), units[0])
-
 
 @access_policy(SIGNED_IN)
 def returnees(request):
-    units = _units_or_404(request.user)
+    units = staff_units_or_404(request.user)
     kind = request.GET.get("typ", "")
     if kind not in Returnee.Kind.values:
         kind = ""
@@ -81,14 +67,14 @@ def returnees(request):
 
 @access_policy(SIGNED_IN)
 def returnee_create(request):
-    units = _units_or_404(request.user)
-    unit = _chosen_unit(request, units)
+    units = staff_units_or_404(request.user)
+    unit = chosen_unit(request, units)
     return _form_page(request, units, unit, returnee=None)
 
 
 @access_policy(SIGNED_IN)
 def returnee_edit(request, pk: int):
-    units = _units_or_404(request.user)
+    units = staff_units_or_404(request.user)
     returnee = Returnee.objects.select_related("unit", "case").filter(pk=pk).first()
     if returnee is None:
         raise Http404

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from insats.access import log, policy
 from insats.access.decorators import OBJECT, SIGNED_IN, access_policy
 from insats.core.forms import add_service_errors
+from insats.core.units import UNIT_PARAM, chosen_unit, staff_units_or_404
 from insats.documents.pdf import pdf_response, render_pdf
 from insats.organisations.models import Unit
 
@@ -40,24 +41,10 @@ from ..forms_groups import (
 from ..jobs_groups import REMIND_DAYS_BEFORE
 from ..models import Agreement, Contact, DistrictChecklist, Group, GroupMember
 
-UNIT_PARAM = "enhet"
 YEAR_PARAM = "ar"
 
 
 # --- The unit -------------------------------------------------------------------------------
-
-
-def _units_or_404(user) -> list[Unit]:
-    units = list(policy.units_visible_to(user).order_by("name", "pk"))
-    if not units:
-        raise Http404
-    return units
-
-
-def _chosen_unit(request, units: list[Unit]) -> Unit:
-    """?enhet=<pk> among the user's units, else the first."""
-    wanted = request.GET.get(UNIT_PARAM, "")
-    return next((unit for unit in units if str(unit.pk) == wanted), units[0])
 
 
 def _own_object(request, obj, object_type: str) -> None:
@@ -120,8 +107,8 @@ def _current_members():
 
 @access_policy(SIGNED_IN)
 def collaboration(request):
-    units = _units_or_404(request.user)
-    unit = _chosen_unit(request, units)
+    units = staff_units_or_404(request.user)
+    unit = chosen_unit(request, units)
     today = timezone.localdate()
     groups = list(
         Group.objects.filter(unit=unit).prefetch_related(_current_members()).order_by("name", "pk")
@@ -167,8 +154,8 @@ def _group_or_404(request, group_pk: int) -> Group:
 
 @access_policy(SIGNED_IN)
 def group_create(request):
-    units = _units_or_404(request.user)
-    unit = _chosen_unit(request, units)
+    units = staff_units_or_404(request.user)
+    unit = chosen_unit(request, units)
     return _group_form(request, units, unit, group=None)
 
 
@@ -322,8 +309,8 @@ def _contacts_of(unit: Unit):
 
 @access_policy(SIGNED_IN)
 def contacts(request):
-    units = _units_or_404(request.user)
-    unit = _chosen_unit(request, units)
+    units = staff_units_or_404(request.user)
+    unit = chosen_unit(request, units)
     today = timezone.localdate()
     rows = services.contact_rows(_contacts_of(unit), services.review_cutoff(unit, today))
     _record_listing(
@@ -344,8 +331,8 @@ def contacts(request):
 @access_policy(SIGNED_IN)
 def contacts_pdf(request):
     """The contact list as appendix 1, for printing."""
-    units = _units_or_404(request.user)
-    unit = _chosen_unit(request, units)
+    units = staff_units_or_404(request.user)
+    unit = chosen_unit(request, units)
     today = timezone.localdate()
     rows = services.contact_rows(_contacts_of(unit), services.review_cutoff(unit, today))
     log.record(
@@ -370,8 +357,8 @@ def contacts_pdf(request):
 
 @access_policy(SIGNED_IN)
 def contact_create(request):
-    units = _units_or_404(request.user)
-    unit = _chosen_unit(request, units)
+    units = staff_units_or_404(request.user)
+    unit = chosen_unit(request, units)
     return _contact_form(request, units, unit, contact=None)
 
 
@@ -465,8 +452,8 @@ def _agreement_or_404(request, agreement_pk: int) -> Agreement:
 
 @access_policy(SIGNED_IN)
 def agreements(request):
-    units = _units_or_404(request.user)
-    unit = _chosen_unit(request, units)
+    units = staff_units_or_404(request.user)
+    unit = chosen_unit(request, units)
     rows = _agreement_rows(Agreement.objects.filter(unit=unit), timezone.localdate())
     _record_listing(
         request,
@@ -491,8 +478,8 @@ def agreements(request):
 
 @access_policy(SIGNED_IN)
 def agreement_create(request):
-    units = _units_or_404(request.user)
-    unit = _chosen_unit(request, units)
+    units = staff_units_or_404(request.user)
+    unit = chosen_unit(request, units)
     return _agreement_form(request, units, unit, agreement=None)
 
 
@@ -555,8 +542,8 @@ def _year_or_404(request) -> int:
 
 @access_policy(SIGNED_IN)
 def district_checklist(request):
-    units = _units_or_404(request.user)
-    unit = _chosen_unit(request, units)
+    units = staff_units_or_404(request.user)
+    unit = chosen_unit(request, units)
     year = _year_or_404(request)
     checklist = (
         DistrictChecklist.objects.filter(unit=unit, year=year).select_related("answered_by").first()
