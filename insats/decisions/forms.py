@@ -1,3 +1,6 @@
+"""Decision forms: continued investigation, enrolment (with its grounds), re-examination,
+reopening, and the follow-up assessment (one rating per life area plus the indicators)."""
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
