@@ -11,8 +11,6 @@ def navigation(request):
     staff = bool(policy.staff_units(user))
     return {
         "nav_cases": staff or bool(policy.roles_of(user).units_with({Role.PARTNER})),
-        "nav_disclosures": staff,
-        "nav_returnees": staff,
         "nav_collaboration": staff,
         "nav_log": bool(policy.review_units(user)),
         "nav_supervision": bool(policy.review_units(user)),
