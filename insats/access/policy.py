@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -367,6 +368,15 @@ def decide_section(user, case: Case, section: Section, *, write: bool = False) -
     return decide_case(user, Action.EDIT_INVESTIGATION, case)
 
 
+def require_section(user, case: Case, section: Section) -> Decision:
+    """For write use cases: the decision to write the section, or PermissionDenied (with the
+    reason) when the policy refuses."""
+    decision = decide_section(user, case, section, write=True)
+    if not decision:
+        raise PermissionDenied(decision.reason)
+    return decision
+
+
 def _is_police_member(user, case: Case) -> bool:
     return CaseMember.objects.filter(
         case=case,
@@ -437,11 +447,12 @@ def partner_categories(user, case_ids, day: date | None = None) -> dict[int, set
     return dict(result)
 
 
-def unit_staff(unit_id: int):
-    """The unit's active social-services staff (coordinators, investigators, supervisors)."""
+def unit_staff(unit_id: int, roles=STAFF):
+    """The unit's active users holding one of `roles` (by default its social-services staff:
+    coordinators, investigators, supervisors)."""
     return User.objects.filter(
         memberships__organisation__unit_id=unit_id,
-        memberships__role__in=STAFF,
+        memberships__role__in=roles,
         memberships__active=True,
         is_active=True,
     ).distinct()
@@ -547,6 +558,12 @@ def decide_person(user, action: Action, person: Person) -> Decision:
         ).exists()
         return Decision(True, grounds) if own_case else DENY
     return DENY
+
+
+def require_staff(user, unit_id: int) -> None:
+    """For unit-level write use cases: PermissionDenied unless the user is the unit's staff."""
+    if unit_id not in staff_units(user):
+        raise PermissionDenied(_("Du arbetar inte i enhetens socialtjänst."))
 
 
 def may_create_case(user, unit: Unit) -> Decision:

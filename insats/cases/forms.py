@@ -3,23 +3,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from insats.access import policy
 from insats.organisations.models import DischargeReason, Role, Unit, User
 
 from .lifecycle import State
 from .models import Source
-
-
-def unit_staff(unit: Unit, role: str):
-    return (
-        User.objects.filter(
-            memberships__organisation__unit=unit,
-            memberships__role=role,
-            memberships__active=True,
-            is_active=True,
-        )
-        .distinct()
-        .order_by("first_name", "last_name")
-    )
 
 
 class StaffChoiceField(forms.ModelChoiceField):
@@ -102,8 +90,12 @@ class AssignStaffForm(forms.Form):
 
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["coordinator"].queryset = unit_staff(case.unit, Role.COORDINATOR)
-        self.fields["investigator"].queryset = unit_staff(case.unit, Role.INVESTIGATOR)
+        self.fields["coordinator"].queryset = policy.unit_staff(
+            case.unit_id, {Role.COORDINATOR}
+        ).order_by("first_name", "last_name")
+        self.fields["investigator"].queryset = policy.unit_staff(
+            case.unit_id, {Role.INVESTIGATOR}
+        ).order_by("first_name", "last_name")
 
 
 class TransitionForm(forms.Form):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -24,13 +24,6 @@ from .models import Debt, DebtEnquiry, Placement
 
 SECTION = Section.ECONOMY
 ENQUIRY_SUBJECT = gettext_noop("Förfrågan från social insatsgrupp")
-
-
-def require_section(by, case: Case, section: Section) -> policy.Decision:
-    decision = policy.decide_section(by, case, section, write=True)
-    if not decision:
-        raise PermissionDenied(decision.reason)
-    return decision
 
 
 def _log(by, case, decision, action, object_id, detail: str = "") -> None:
@@ -100,7 +93,7 @@ def enquiry_text(case: Case, *, reply_address: str, by) -> str:
 @transaction.atomic
 def debt_enquiry_create(*, case: Case, by, reply_address: str) -> DebtEnquiry:
     """Generate and store the enquiry text; only for an identified case with a number."""
-    decision = require_section(by, case, SECTION)
+    decision = policy.require_section(by, case, SECTION)
     if case.person is None:
         raise ValidationError(
             _(
@@ -127,7 +120,7 @@ def debt_enquiry_create(*, case: Case, by, reply_address: str) -> DebtEnquiry:
 
 @transaction.atomic
 def debt_enquiry_mark_sent(*, case: Case, enquiry: DebtEnquiry, by, sent_on: date) -> DebtEnquiry:
-    decision = require_section(by, case, SECTION)
+    decision = policy.require_section(by, case, SECTION)
     _check_case(enquiry, case)
     errors: dict = {}
     _not_in_future(sent_on, "sent_on", errors)
@@ -158,7 +151,7 @@ def debt_enquiry_answer(
 ) -> DebtEnquiry:
     """Record Kronofogden's answer. `debts`: dicts with kind, creditor, amount. An answer
     given again replaces the debts of the earlier one (a correction)."""
-    decision = require_section(by, case, SECTION)
+    decision = policy.require_section(by, case, SECTION)
     _check_case(enquiry, case)
     debts = list(debts)
     errors: dict = {}
@@ -277,7 +270,7 @@ def placement_save(
     placement: Placement | None = None,
 ) -> Placement:
     """Add a placement, or change `placement`. `ends_on` None: still going on."""
-    decision = require_section(by, case, SECTION)
+    decision = policy.require_section(by, case, SECTION)
     if placement is not None:
         _check_case(placement, case)
     errors = _check_placement(
@@ -307,7 +300,7 @@ def placement_save(
 
 @transaction.atomic
 def placement_delete(*, case: Case, by, placement: Placement) -> None:
-    decision = require_section(by, case, SECTION)
+    decision = policy.require_section(by, case, SECTION)
     _check_case(placement, case)
     pk, detail = placement.pk, _placement_detail(placement)
     placement.delete()

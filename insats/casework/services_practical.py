@@ -7,7 +7,7 @@ row for an item the first time something is recorded for it. Staff only (Section
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,13 +21,6 @@ from .models import CasePracticalMatter
 
 SECTION = Section.PRACTICAL
 CONFLICT = "conflict"
-
-
-def require_section(by, case: Case, section: Section) -> policy.Decision:
-    decision = policy.decide_section(by, case, section, write=True)
-    if not decision:
-        raise PermissionDenied(decision.reason)
-    return decision
 
 
 def unit_matters(case: Case):
@@ -93,7 +86,7 @@ def practical_save(*, case: Case, by, rows: list[dict]) -> list[CasePracticalMat
     recorded for it. With `seen`, a row the user did not change is left alone even if someone
     else changed it meanwhile, and a row both changed differently is a conflict: then nothing
     is saved. Returns the rows created or changed."""
-    decision = require_section(by, case, SECTION)
+    decision = policy.require_section(by, case, SECTION)
     matters = {m.pk: m for m in unit_matters(case)}
     errors: dict = {}
     today = timezone.localdate()

@@ -61,8 +61,7 @@ def returnee_save(
     returned_on: date | None = None,
 ) -> Returnee:
     """Add an entry to the unit's register (returnee=None) or change one."""
-    if unit.pk not in policy.staff_units(by):
-        raise PermissionDenied(_("Du arbetar inte i enhetens socialtjänst."))
+    policy.require_staff(by, unit.pk)
     if returnee is not None and returnee.unit_id != unit.pk:
         raise PermissionDenied(_("Uppgiften hör till en annan enhet."))
     name = name.strip()

@@ -9,7 +9,7 @@ The case's social-services staff write it, on an open case only.
 
 from datetime import date, datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -81,9 +81,7 @@ def failure_review_save(
     `decisions`: dicts with decision, responsible, due_on and optionally done_on; they replace
     the review's earlier decisions. Closing a review (closed_on) needs its causes and lessons.
     """
-    decision = policy.decide_section(by, case, Section.FAILURE_REVIEW, write=True)
-    if not decision:
-        raise PermissionDenied(decision.reason)
+    decision = policy.require_section(by, case, Section.FAILURE_REVIEW)
     if review is not None:
         if review.case_id != case.pk:
             raise ValidationError(_("Haverikommissionen hör till ett annat ärende."))

@@ -11,7 +11,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from insats.organisations.models import Role, User
+from insats.access import policy
+from insats.organisations.models import Role
 
 from .models import Consent
 
@@ -50,10 +51,5 @@ def _recipients(case) -> list[str]:
     """The coordinator; without one (or without an address), the unit's supervisors."""
     if case.coordinator is not None and case.coordinator.email:
         return [case.coordinator.email]
-    supervisors = User.objects.filter(
-        memberships__organisation__unit_id=case.unit_id,
-        memberships__role=Role.SUPERVISOR,
-        memberships__active=True,
-        is_active=True,
-    ).exclude(email="")
+    supervisors = policy.unit_staff(case.unit_id, {Role.SUPERVISOR}).exclude(email="")
     return sorted(set(supervisors.values_list("email", flat=True)))

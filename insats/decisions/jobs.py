@@ -11,7 +11,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from insats.investigation.services import unit_supervisors
+from insats.access import policy
+from insats.organisations.models import Role
 
 from .models import CaseDecision
 from .services import ENROLLED_STATES, current_review
@@ -34,7 +35,7 @@ def notify_due_reviews(today: date) -> int:
             continue  # an older decision was the candidate; the current one is reminded already
         recipients = sorted(
             set(
-                unit_supervisors(decision.case.unit_id)
+                policy.unit_staff(decision.case.unit_id, {Role.SUPERVISOR})
                 .exclude(email="")
                 .values_list("email", flat=True)
             )

@@ -19,7 +19,7 @@ from insats.cases.lifecycle import State, find_transition
 from insats.cases.models import Case
 from insats.cases.services import case_transition
 from insats.core.records import save_version
-from insats.investigation.services import require_section, unit_life_areas
+from insats.investigation.services import unit_life_areas
 from insats.organisations.models import LegalReference
 
 from .models import CaseDecision, FollowUpAssessment, FollowUpRating
@@ -258,7 +258,7 @@ def follow_up_save(
 ) -> FollowUpAssessment:
     """`ratings`: dicts with life_area, rating, note. The first assessment is made at the
     enrolment decision; the second with the same form later."""
-    decision = require_section(by, case, Section.FOLLOW_UP)
+    decision = policy.require_section(by, case, Section.FOLLOW_UP)
     if previous is not None and previous.case_id != case.pk:
         raise ValidationError(_("Versionen hör till ett annat ärende."))
     errors: dict = {}

@@ -6,7 +6,7 @@ access policy and the rules, raise ValidationError with Swedish messages, and ne
 
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,13 +31,6 @@ from .models import (
     ThreatLevel,
     ThreatMeasure,
 )
-
-
-def require_section(by, case: Case, section: Section) -> policy.Decision:
-    decision = policy.decide_section(by, case, section, write=True)
-    if not decision:
-        raise PermissionDenied(decision.reason)
-    return decision
 
 
 def _log(by, case, record, decision, section: Section) -> None:
@@ -85,7 +78,7 @@ def inventory_save(
     """Save an inventory. `ratings`: one dict per life area (life_area, own_rating,
     staff_rating, wants_change, note). A complete inventory rates every active life area
     from both sides and states the motivation and at least one priority."""
-    decision = require_section(by, case, Section.INVENTORY)
+    decision = policy.require_section(by, case, Section.INVENTORY)
     _check_previous(previous, case)
     errors: dict = {}
     _not_in_future(assessed_on, "assessed_on", errors)
@@ -159,7 +152,7 @@ def letter_handover_record(
     handed_over_by,
     note: str = "",
 ) -> LetterHandover:
-    decision = require_section(by, case, Section.LETTER)
+    decision = policy.require_section(by, case, Section.LETTER)
     errors: dict = {}
     if letter.unit_id != case.unit_id:
         errors["letter"] = _("Brevet hör till en annan enhet.")
@@ -201,7 +194,7 @@ def police_assessment_save(
     previous: PoliceAssessment | None = None,
 ) -> PoliceAssessment:
     """Only a police member of the case's group records this (policy.decide_section)."""
-    decision = require_section(by, case, Section.POLICE_ASSESSMENT)
+    decision = policy.require_section(by, case, Section.POLICE_ASSESSMENT)
     _check_previous(previous, case)
     errors: dict = {}
     if outcome not in PoliceAssessment.Outcome.values:
@@ -241,7 +234,7 @@ def criminality_save(
     previous: CriminalityProfile | None = None,
 ) -> CriminalityProfile:
     """`items`: dicts with crime_type, basis, source, noted_on, note."""
-    decision = require_section(by, case, Section.CRIMINALITY)
+    decision = policy.require_section(by, case, Section.CRIMINALITY)
     _check_previous(previous, case)
     errors: dict = {}
     if age_at_first_offence is not None:
@@ -305,7 +298,7 @@ def resources_save(
     previous: ResourceMapping | None = None,
 ) -> ResourceMapping:
     """`people`: dicts with name, relation, phone, email, may_contact, covered_by_consent."""
-    decision = require_section(by, case, Section.RESOURCES)
+    decision = policy.require_section(by, case, Section.RESOURCES)
     _check_previous(previous, case)
     needed_organisations = list(needed_organisations)
     if any(o.unit_id != case.unit_id for o in needed_organisations):
@@ -334,17 +327,6 @@ def resources_save(
 # --- Threat assessment ----------------------------------------------------------------------
 
 
-def unit_supervisors(unit_id: int):
-    from insats.organisations.models import User
-
-    return User.objects.filter(
-        memberships__organisation__unit_id=unit_id,
-        memberships__role=Role.SUPERVISOR,
-        memberships__active=True,
-        is_active=True,
-    ).distinct()
-
-
 @transaction.atomic
 def threat_save(
     *,
@@ -368,7 +350,7 @@ def threat_save(
     A threat assessment is complete only when a supervisor has been informed (named and dated)
     and it has a source; a high threat needs at least one measure decided with the police.
     """
-    decision = require_section(by, case, Section.THREAT)
+    decision = policy.require_section(by, case, Section.THREAT)
     _check_previous(previous, case)
     errors: dict = {}
     if level not in ThreatLevel.values:
@@ -378,7 +360,8 @@ def threat_save(
     _not_in_future(assessed_on, "assessed_on", errors)
     _not_in_future(supervisor_informed_on, "supervisor_informed_on", errors)
     if supervisor_informed is not None:
-        if not unit_supervisors(case.unit_id).filter(pk=supervisor_informed.pk).exists():
+        supervisors = policy.unit_staff(case.unit_id, {Role.SUPERVISOR})
+        if not supervisors.filter(pk=supervisor_informed.pk).exists():
             errors["supervisor_informed"] = _("Välj en arbetsledare i enheten.")
         elif supervisor_informed_on is None:
             errors["supervisor_informed_on"] = _("Ange när arbetsledaren informerades.")

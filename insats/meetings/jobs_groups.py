@@ -13,7 +13,8 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from insats.investigation.services import unit_supervisors
+from insats.access import policy
+from insats.organisations.models import Role
 
 from .models import Agreement
 
@@ -30,7 +31,7 @@ def remind_reviews(today: date) -> int:
     for agreement in due:
         recipients = sorted(
             set(
-                unit_supervisors(agreement.unit_id)
+                policy.unit_staff(agreement.unit_id, {Role.SUPERVISOR})
                 .exclude(email="")
                 .values_list("email", flat=True)
             )

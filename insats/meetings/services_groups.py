@@ -26,11 +26,6 @@ MEMBER_ROLES = frozenset({*STAFF, Role.PARTNER})
 MAX_RHYTHM_DAYS = 365
 
 
-def _require_staff(by, unit_id: int) -> None:
-    if unit_id not in policy.staff_units(by):
-        raise PermissionDenied(_("Du arbetar inte i enhetens socialtjänst."))
-
-
 def _check_organisation(organisation: Organisation | None, unit: Unit, errors: dict) -> None:
     if organisation is None:
         errors["organisation"] = _("Välj organisation.")
@@ -53,7 +48,7 @@ def group_save(
     active: bool = True,
 ) -> Group:
     """Create a group of the unit (group=None) or change one."""
-    _require_staff(by, unit.pk)
+    policy.require_staff(by, unit.pk)
     if group is not None and group.unit_id != unit.pk:
         raise PermissionDenied(_("Gruppen hör till en annan enhet."))
     name = name.strip()
@@ -115,7 +110,7 @@ def member_add(
     function: str = "",
 ) -> GroupMember:
     """Add a user of the unit, or a named person without an account, to the group."""
-    _require_staff(by, group.unit_id)
+    policy.require_staff(by, group.unit_id)
     name, email, function = name.strip(), email.strip(), function.strip()
     errors: dict = {}
     _check_organisation(organisation, group.unit, errors)
@@ -162,7 +157,7 @@ def member_add(
 @transaction.atomic
 def member_remove(*, member: GroupMember, by) -> GroupMember:
     """End a membership; the row stays so that earlier meetings still show who was there."""
-    _require_staff(by, member.group.unit_id)
+    policy.require_staff(by, member.group.unit_id)
     if member.removed_at is None:
         member.removed_at = timezone.now()
         member.save(update_fields=["removed_at"])
@@ -234,7 +229,7 @@ def contact_save(
     last_reviewed_on: date | None,
 ) -> Contact:
     """Add a contact to the unit's list (contact=None) or change one."""
-    _require_staff(by, unit.pk)
+    policy.require_staff(by, unit.pk)
     if contact is not None and contact.unit_id != unit.pk:
         raise PermissionDenied(_("Kontakten hör till en annan enhet."))
     name, function, phone, email = name.strip(), function.strip(), phone.strip(), email.strip()
@@ -274,7 +269,7 @@ def contact_save(
 @transaction.atomic
 def contact_mark_reviewed(*, contact: Contact, by, today: date | None = None) -> Contact:
     """The contact's details were checked today and still hold."""
-    _require_staff(by, contact.unit_id)
+    policy.require_staff(by, contact.unit_id)
     contact.last_reviewed_on = today or timezone.localdate()
     contact.save(update_fields=["last_reviewed_on"])
     log.record(
@@ -290,7 +285,7 @@ def contact_mark_reviewed(*, contact: Contact, by, today: date | None = None) ->
 
 @transaction.atomic
 def contact_delete(*, contact: Contact, by) -> None:
-    _require_staff(by, contact.unit_id)
+    policy.require_staff(by, contact.unit_id)
     pk, unit_id = contact.pk, contact.unit_id
     contact.delete()
     log.record(
@@ -323,7 +318,7 @@ def agreement_save(
 
     A new review date is reminded anew: the reminder mark is cleared when the date changes.
     """
-    _require_staff(by, unit.pk)
+    policy.require_staff(by, unit.pk)
     if agreement is not None and agreement.unit_id != unit.pk:
         raise PermissionDenied(_("Överenskommelsen hör till en annan enhet."))
     title = title.strip()
@@ -403,7 +398,7 @@ def answers_of(checklist: DistrictChecklist | None) -> list[Answer]:
 @transaction.atomic
 def checklist_save(*, unit: Unit, by, year: int, answers: dict) -> DistrictChecklist:
     """Save the year's answers: {code: {"yes": bool, "note": str}} for each of the questions."""
-    _require_staff(by, unit.pk)
+    policy.require_staff(by, unit.pk)
     if not FIRST_YEAR <= year <= timezone.localdate().year:
         raise ValidationError(_("Checklistan kan bara fyllas i för i år och tidigare år."))
     errors: dict = {}

@@ -151,11 +151,6 @@ def case_choices(user):
 # --- Planning ---------------------------------------------------------------------------------
 
 
-def _require_staff(by, unit_id: int) -> None:
-    if unit_id not in policy.staff_units(by):
-        raise PermissionDenied
-
-
 def _require_manager(by, meeting: Meeting) -> None:
     decision = policy.may_manage_meeting(by, meeting)
     if not decision:
@@ -203,7 +198,7 @@ def meeting_create(
     convener,
     invitees: list[Invitee] = (),
 ) -> Meeting:
-    _require_staff(by, unit.pk)
+    policy.require_staff(by, unit.pk)
     errors: dict[str, list[str]] = {}
     if kind not in Meeting.Kind.values:
         errors["kind"] = [_("Välj typ av möte.")]

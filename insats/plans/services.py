@@ -230,9 +230,7 @@ def plan_save(
     be removed (cancel it instead). `based_on_revision` is the revision the form showed: if the
     plan has moved on since, nothing is saved and a conflict is raised.
     """
-    decision = policy.decide_section(by, case, Section.PLAN, write=True)
-    if not decision:
-        raise PermissionDenied(decision.reason)
+    decision = policy.require_section(by, case, Section.PLAN)
     plan = ActionPlan.objects.select_for_update().filter(case=case).first()
     if (plan.revision if plan else 0) != based_on_revision:
         raise conflict_error(plan)
@@ -401,9 +399,7 @@ def plan_follow_up(
     *, case: Case, by, held_on: date, results: list[dict], note: str = ""
 ) -> PlanFollowUp:
     """Record a follow-up: each open goal met / partly / not met; met goals are closed."""
-    decision = policy.decide_section(by, case, Section.PLAN, write=True)
-    if not decision:
-        raise PermissionDenied(decision.reason)
+    decision = policy.require_section(by, case, Section.PLAN)
     plan = ActionPlan.objects.select_for_update().filter(case=case).first()
     if plan is None:
         raise ValidationError(_("Det finns ingen handlingsplan att följa upp."))

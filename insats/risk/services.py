@@ -12,11 +12,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from insats.access import log
+from insats.access import log, policy
 from insats.access.policy import Section
 from insats.cases.models import Case
 from insats.core.records import save_version
-from insats.investigation.services import require_section
 
 from .models import RiskAssessment, RiskExtraFactor, RiskInstrument, RiskRating
 
@@ -81,7 +80,7 @@ def risk_assessment_save(
     critical, note. `extra_factors`: dicts with protective, description, level, critical.
     `summary` is stored exactly as chosen; it is never computed from the ratings.
     """
-    decision = require_section(by, case, Section.RISK)
+    decision = policy.require_section(by, case, Section.RISK)
     if previous is not None and previous.case_id != case.pk:
         raise ValidationError(_("Versionen hör till ett annat ärende."))
     errors: dict = {}

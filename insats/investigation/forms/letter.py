@@ -4,25 +4,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from insats.cases.lifecycle import STAFF
+from insats.access import policy
 from insats.investigation.models import InformationLetter
 from insats.organisations.models import User
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def unit_staff(unit_id: int):
-    """The unit's social-services staff (coordinators, investigators, supervisors)."""
-    return (
-        User.objects.filter(
-            memberships__organisation__unit_id=unit_id,
-            memberships__role__in=STAFF,
-            memberships__active=True,
-            is_active=True,
-        )
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
 
 
 class LetterChoiceField(forms.ModelChoiceField):
@@ -64,7 +50,9 @@ class HandoverForm(forms.Form):
         self.fields["letter"].queryset = InformationLetter.objects.filter(
             unit_id=case.unit_id
         ).order_by("-active", "-created_at", "-pk")
-        self.fields["handed_over_by"].queryset = unit_staff(case.unit_id)
+        self.fields["handed_over_by"].queryset = policy.unit_staff(case.unit_id).order_by(
+            "first_name", "last_name", "username"
+        )
         self.initial.setdefault("letter", active_letter.pk if active_letter else None)
         self.initial.setdefault("handed_over_on", timezone.localdate())
         self.initial.setdefault("handed_over_by", user.pk)

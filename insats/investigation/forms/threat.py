@@ -5,10 +5,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from insats.access import policy
 from insats.core.templatetags.insats import error_summary
-from insats.investigation import services
 from insats.investigation.models import ThreatLevel
-from insats.organisations.models import Organisation
+from insats.organisations.models import Organisation, Role, User
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -67,7 +67,7 @@ class ThreatForm(forms.Form):
     )
     supervisor_informed = UserChoiceField(
         label=_("Informerad arbetsledare"),
-        queryset=services.unit_supervisors(0),
+        queryset=User.objects.none(),
         required=False,
         empty_label=_("Ingen ännu"),
     )
@@ -85,8 +85,8 @@ class ThreatForm(forms.Form):
 
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["supervisor_informed"].queryset = services.unit_supervisors(
-            case.unit_id
+        self.fields["supervisor_informed"].queryset = policy.unit_staff(
+            case.unit_id, {Role.SUPERVISOR}
         ).order_by("first_name", "last_name", "username")
         for name in ("supervisor_informed", "supervisor_informed_on"):
             self.fields[name].condition = _("krävs för att bedömningen ska vara klar")
