@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "insats.plans",
     "insats.casework",
     "insats.meetings",
+    "insats.reporting",
     "insats.documents",
     "insats.access",
     "insats.demo",
@@ -184,6 +185,12 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "insats@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- De-identified follow-up ---------------------------------------------------------------
+# Counts below this are shown as "<N" in statistics and exports (small-cell suppression).
+STATISTICS_MIN_CELL = max(3, int(os.environ.get("STATISTICS_MIN_CELL", "5")))
+# Key for the pseudonymous case keys in exports; defaults to one derived from SECRET_KEY.
+EXPORT_PSEUDONYM_KEY = os.environ.get("EXPORT_PSEUDONYM_KEY", "")
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_AGE = 8 * 60 * 60

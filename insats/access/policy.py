@@ -579,6 +579,21 @@ def review_units(user) -> set[int]:
     return roles_of(user).units_with({Role.SUPERVISOR})
 
 
+# Who reads the de-identified follow-up. Statistics never name a case or a person, so no case
+# ground is needed; the figures are still logged per unit like any other read.
+STATISTICS_ROLES = frozenset({Role.SUPERVISOR, Role.LEADERSHIP, Role.ANALYST})
+
+
+def statistics_units(user) -> set[int]:
+    """Units whose de-identified statistics the user may read."""
+    return roles_of(user).units_with(STATISTICS_ROLES)
+
+
+def export_units(user) -> set[int]:
+    """Units whose de-identified follow-up data set the user may export: the central analyst."""
+    return roles_of(user).units_with({Role.ANALYST})
+
+
 def is_administrator(user) -> bool:
     return bool(roles_of(user).units_with({Role.ADMINISTRATOR})) or user.is_superuser
 
