@@ -16,9 +16,11 @@ from insats.access.decorators import OBJECT, SIGNED_IN, access_policy
 from insats.access.policy import Section
 from insats.cases.lifecycle import State, find_transition
 from insats.core.forms import add_service_errors
+from insats.core.units import UNIT_PARAM, chosen_unit
 from insats.documents.pdf import pdf_response, render_pdf
 from insats.investigation.services import unit_life_areas
 from insats.investigation.views.common import current_version, record_or_404
+from insats.organisations.models import Unit
 from insats.plans.selectors import attention_for_staff
 
 from . import enrolment, selectors, services
@@ -309,18 +311,41 @@ def follow_up_detail(request, pk: int, record_pk: int):
 
 @access_policy(SIGNED_IN)
 def supervision(request):
-    """Waiting for decision, re-examinations due, threats, and time from intake to decision."""
-    units = policy.review_units(request.user)
-    if not units:
+    """Everything in one unit that needs the supervisor's attention, on one page.
+
+    A supervisor of several units picks one (?enhet=); an unknown unit falls back to the first.
+    """
+    unit_ids = policy.review_units(request.user)
+    if not unit_ids:
         raise Http404
+    units = list(Unit.objects.filter(pk__in=unit_ids).order_by("name", "pk"))
+    unit = chosen_unit(request, units)
     today = timezone.localdate()
     overview = selectors.supervision_overview(
-        request.user, units, today, review_horizon=today + timedelta(days=30)
+        request.user, unit, today, review_horizon=today + timedelta(days=30)
     )
-    attention = attention_for_staff(request.user, units, today)
-    policy.log_listing(request.user, "supervision", [*overview.cases, *attention.cases])
+    attention = attention_for_staff(request.user, {unit.pk}, today)
+    shown = [*overview.cases, *attention.cases]
+    if shown:
+        policy.log_listing(request.user, "supervision", shown, detail=f"unit={unit.pk}")
+    else:  # nothing named, but the read of the unit's overview is still logged
+        log.record(
+            user=request.user,
+            action=log.Action.SEARCH,
+            object_type="supervision",
+            unit_id=unit.pk,
+            detail=f"unit={unit.pk} cases=",
+        )
     return render(
         request,
         "decisions/supervision.html",
-        {"overview": overview, "today": today, "attention": attention},
+        {
+            "overview": overview,
+            "today": today,
+            "attention": attention,
+            "summary": selectors.supervision_summary(overview, attention),
+            "unit": unit,
+            "units": units,
+            "unit_param": UNIT_PARAM,
+        },
     )
