@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "insats.casework",
     "insats.meetings",
     "insats.reporting",
+    "insats.staffsafety",
     "insats.documents",
     "insats.access",
     "insats.demo",

@@ -30,5 +30,8 @@ urlpatterns = [
     path("", include("insats.plans.urls")),
     path("", include("insats.casework.urls")),
     path("", include("insats.meetings.urls")),
+    path("statistik/export/", include("insats.reporting.urls_export")),
+    path("statistik/", include("insats.reporting.urls")),
+    path("personalsakerhet/", include("insats.staffsafety.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -31,6 +31,7 @@ def restore_template_lists() -> None:
         "insats.organisations.migrations.0004_life_area_categories",
         "insats.organisations.migrations.0006_practical_matters",
         "insats.risk.migrations.0002_savry",
+        "insats.staffsafety.migrations.0002_default_items",
     ):
         importlib.import_module(name).load(django_apps, None)
 

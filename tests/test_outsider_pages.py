@@ -106,6 +106,9 @@ from insats.plans.models import (
 )
 from insats.risk import services as risk_services
 from insats.risk.models import RiskAssessment
+from insats.staffsafety import selectors as staffsafety_selectors
+from insats.staffsafety import services as staffsafety_services
+from insats.staffsafety.models import CompetenceItem, SafetyTalk
 from tests import builders
 
 B_PREFIX = "BX"
@@ -130,6 +133,9 @@ B_TEXTS = {
     "placement": "Granbackens behandlingshem",
     "review": "Mormor Rut, tränaren och Vinterby fritidsgård",
     "returnee": "Ture Rimfrostsson",
+    # Staff safety.
+    "safety_talk": "Hotad vid Vinterby busstation i höstas",
+    "competence": "Anmäld till Vinterbys MI-utbildning",
 }
 # The general item of B's preparation meeting: not personal data, and its invitee (B's police
 # officer) may read it, so it is not among the secrets.
@@ -174,6 +180,8 @@ OBJECT_ARGUMENTS = {
     "enquiry_pk": ("enquiry",),
     "placement_pk": ("placement",),
     "review_pk": ("review",),
+    "talk_pk": ("safety_talk",),
+    "coordinator_pk": ("competence_of",),
 }
 
 
@@ -206,6 +214,9 @@ class BSecrets:
     placement: Placement
     review: FailureReview
     returnee: Returnee
+    # Staff safety: a talk with B's coordinator, and the coordinator's competence checklist.
+    safety_talk: SafetyTalk | None = None
+    competence_of: User | None = None
     log_entry: AccessLogEntry | None = None  # set once B's staff have worked on the cases
 
     @property
@@ -531,6 +542,31 @@ def b_casework(world, identified: Case, enrolled: Case) -> dict:
     }
 
 
+def b_staff_safety(unit_b, secrets: BSecrets) -> None:
+    unit = unit_b.unit
+    staffsafety_services.unit_copy_template_items(unit=unit)
+    secrets.safety_talk = staffsafety_services.talk_create(
+        unit=unit,
+        by=unit_b.supervisor,
+        employee=unit_b.coordinator,
+        held_on=timezone.localdate(),
+        manager=unit_b.supervisor,
+        notes=B_TEXTS["safety_talk"],
+        items=[
+            {"item": item, "gone_through": True, "comment": ""}
+            for item in staffsafety_selectors.checklist_items(unit.pk)
+        ],
+    )
+    secrets.competence_of = unit_b.coordinator
+    item = CompetenceItem.objects.filter(unit=unit).first()
+    staffsafety_services.competence_save(
+        unit=unit,
+        coordinator=unit_b.coordinator,
+        by=unit_b.supervisor,
+        rows=[{"item": item, "met_on": None, "note": B_TEXTS["competence"]}],
+    )
+
+
 @pytest.fixture
 def b_secrets(unit_b, login) -> BSecrets:
     unit_b.unit.case_prefix = B_PREFIX
@@ -603,6 +639,7 @@ def b_secrets(unit_b, login) -> BSecrets:
         **b_casework(unit_b, identified, enrolled),
     )
     assert {type(record) for record in secrets.records} == set(RECORD_MODELS)
+    b_staff_safety(unit_b, secrets)
     # B's own staff work on the cases first, so that the access log has entries about them.
     client = login(unit_b.supervisor)
     for url in (

@@ -14,5 +14,7 @@ def navigation(request):
         "nav_collaboration": staff,
         "nav_log": bool(policy.review_units(user)),
         "nav_supervision": bool(policy.review_units(user)),
+        # Supervisors reach the statistics from their overview; it is all the others have.
+        "nav_statistics": not staff and bool(policy.statistics_units(user)),
         "nav_admin": policy.is_administrator(user) and user.is_staff,
     }

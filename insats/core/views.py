@@ -22,6 +22,8 @@ def start(request):
         "has_cases": staff,
         "is_administrator": policy.is_administrator(user),
         "may_review_log": bool(policy.review_units(user)),
+        "may_see_statistics": bool(policy.statistics_units(user)),
+        "may_export": bool(policy.export_units(user)),
     }
     if staff:
         counts = selectors.state_counts(user)

@@ -7,12 +7,13 @@ from insats.consent.jobs import notify_expired_consents
 from insats.decisions.jobs import notify_due_reviews
 from insats.meetings.jobs_groups import remind_reviews
 from insats.plans.jobs import remind_overdue
+from insats.staffsafety.jobs import remind_due_talks
 
 
 class Command(BaseCommand):
     help = (
         "Run the daily jobs (idempotent): consent expiry notices, re-examination reminders, "
-        "overdue measures and missed plan follow-ups, agreements due for review."
+        "overdue measures and missed plan follow-ups, agreements due for review, safety talks due."
     )
 
     def handle(self, *args, **options):
@@ -25,3 +26,5 @@ class Command(BaseCommand):
         self.stdout.write(f"Påminnelser om handlingsplaner: {overdue}")
         agreements = remind_reviews(today)
         self.stdout.write(f"Påminnelser om överenskommelser: {agreements}")
+        talks = remind_due_talks(today)
+        self.stdout.write(f"Påminnelser om säkerhetssamtal: {talks}")

@@ -18,6 +18,7 @@ from insats.cases.models import Case, Source
 from insats.casework import services_returnees as returnees
 from insats.consent import services as consent_services
 from insats.decisions.models import FollowUpAssessment
+from insats.demo import staffsafety as staffsafety_demo
 from insats.demo.investigation import ALL, Investigation, backdate
 from insats.demo.meetings import make_meetings
 from insats.demo.plans import make_casework, make_plan
@@ -300,6 +301,7 @@ class Command(BaseCommand):
             },
             today,
         )
+        staffsafety_demo.load(units[0], today)
 
     def _consents(self, cases, users, organisations, today) -> None:
         """Every consent state: none, active, expiring soon, expired, revoked, partial."""

@@ -1,0 +1,623 @@
+"""De-identified figures for leadership and analysts: counts per unit(s) and period.
+
+Everything is aggregated in the database: a fixed number of queries whatever the number of
+cases, so the page stays fast on a whole municipality's data. Only numbers and the labels of
+choices and configuration lists leave this module — never a name, identity number, alias or
+free text. Suppression of small cells is applied afterwards, by the page that shows them.
+
+Dates: a timestamp (intake, lifecycle move, registration) belongs to the day it has in
+Europe/Stockholm local time; a period runs from its first day 00:00 to its last day 24:00.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db import NotSupportedError
+from django.db.models import Case as Conditional
+from django.db.models import (
+    CharField,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from insats.cases.lifecycle import CLOSED_STATES, State
+from insats.cases.models import Case, CaseTransition, Source
+from insats.casework.models import Placement
+from insats.consent.models import Consent
+from insats.decisions.models import CaseDecision, FollowUpAssessment, FollowUpRating
+from insats.decisions.selectors import INDICATORS
+from insats.meetings.models import Deviation
+from insats.organisations.models import DischargeReason, LifeArea, Organisation
+from insats.plans.models import PlanMeasure
+
+from .periods import Period, preceding
+
+TREND_PERIODS = 6
+_CLOSED = sorted(str(state) for state in CLOSED_STATES)
+# The decisions that end the investigation: the lead time runs from intake to the first of them.
+FIRST_DECISION_KINDS = (CaseDecision.Kind.ENROL, CaseDecision.Kind.DECLINE)
+
+
+@dataclass
+class CountTable:
+    key: str  # stable id, e.g. "cases_by_source_state"
+    title: str
+    row_labels: list[str]
+    column_labels: list[str]
+    counts: list[list[int]]  # raw integers; suppression is applied by the page
+    row_totals: bool = True  # whether row totals may be published
+    column_totals: bool = True
+    note: str = ""  # one sentence saying what is counted
+
+
+@dataclass
+class LeadTime:
+    """Days from the intake's local date to the first decision (enrolment or decline)."""
+
+    n: int
+    median: float | None
+    q1: float | None
+    q3: float | None
+
+
+@dataclass
+class CostRow:
+    label: str
+    cases: int
+    days: int
+    cost: Decimal
+
+
+@dataclass
+class Figures:
+    period: Period
+    tables: list[CountTable]  # in display order
+    lead_time: LeadTime
+    costs: list[CostRow]  # one row per placement kind, in choice order
+    trend: CountTable  # the last TREND_PERIODS periods: intakes, enrolments, discharges
+
+
+class DaysBetween(Func):
+    """Whole days from the second date to the first (later − earlier), as an integer.
+
+    Date arithmetic is the one thing the two databases spell differently; both give exact
+    whole days for plain dates.
+    """
+
+    arity = 2
+    output_field = IntegerField()
+
+    def _compiled(self, compiler):
+        later, later_params = compiler.compile(self.get_source_expressions()[0])
+        earlier, earlier_params = compiler.compile(self.get_source_expressions()[1])
+        return later, earlier, (*later_params, *earlier_params)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        later, earlier, params = self._compiled(compiler)
+        return f"CAST(ROUND(julianday({later}) - julianday({earlier})) AS INTEGER)", params
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        later, earlier, params = self._compiled(compiler)
+        return f"(CAST({later} AS date) - CAST({earlier} AS date))", params
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotSupportedError("DaysBetween supports SQLite and PostgreSQL only")
+
+
+def _midnight(day: date) -> datetime:
+    """The start of `day` in local time (midnight always exists in Europe/Stockholm)."""
+    return datetime.combine(day, time.min, tzinfo=timezone.get_default_timezone())
+
+
+def _bounds(period: Period) -> tuple[datetime, datetime]:
+    """[start, end) of the period as aware timestamps."""
+    return _midnight(period.start), _midnight(period.end + timedelta(days=1))
+
+
+def _state_before(moment: datetime):
+    """The case's lifecycle state just before `moment`: the target of its last move before it.
+
+    A case with no move recorded by then is in its initial state.
+    """
+    last = (
+        CaseTransition.objects.filter(case=OuterRef("pk"), at__lt=moment)
+        .order_by("-at", "-pk")
+        .values("to_state")[:1]
+    )
+    return Coalesce(Subquery(last), Value(State.INTAKE), output_field=CharField())
+
+
+def _grid(rows: list, columns: list, counts: dict) -> list[list[int]]:
+    return [[counts.get((row, column), 0) for column in columns] for row in rows]
+
+
+def _column(rows: list, counts: dict) -> list[list[int]]:
+    return [[counts.get(row, 0)] for row in rows]
+
+
+# --- 1. Cases by intake source and state ------------------------------------------------------
+
+
+def _cases_by_source_state(units: list[int], period: Period) -> CountTable:
+    start, end = _bounds(period)
+    reopened_in_period = CaseTransition.objects.filter(
+        case=OuterRef("pk"), at__gte=start, at__lt=end
+    ).exclude(to_state__in=_CLOSED)
+    rows = (
+        Case.objects.filter(unit_id__in=units, created_at__lt=end)
+        .annotate(state_at_start=_state_before(start), state_at_end=_state_before(end))
+        .filter(~Q(state_at_start__in=_CLOSED) | Exists(reopened_in_period))
+        .order_by()
+        .values("source", "state_at_end")
+        .annotate(n=Count("pk"))
+    )
+    counts = {(r["source"], r["state_at_end"]): r["n"] for r in rows}
+    return CountTable(
+        key="cases_by_source_state",
+        title=_("Ärenden efter aktualiseringsväg och steg"),
+        row_labels=[str(label) for label in Source.labels],
+        column_labels=[str(label) for label in State.labels],
+        counts=_grid(list(Source.values), list(State.values), counts),
+        note=_(
+            "Ärenden som var öppna någon gång under perioden, efter vem som aktualiserade "
+            "dem och vilket steg de befann sig i vid periodens slut."
+        ),
+    )
+
+
+# --- 2. Decisions --------------------------------------------------------------------------
+
+
+def _decisions(units: list[int], period: Period) -> CountTable:
+    rows = (
+        CaseDecision.objects.filter(
+            case__unit_id__in=units, decided_on__gte=period.start, decided_on__lte=period.end
+        )
+        .order_by()
+        .values("kind")
+        .annotate(n=Count("pk"))
+    )
+    counts = {r["kind"]: r["n"] for r in rows}
+    return CountTable(
+        key="decisions",
+        title=_("Beslut efter slag"),
+        row_labels=[str(label) for label in CaseDecision.Kind.labels],
+        column_labels=[_("Antal")],
+        counts=_column(list(CaseDecision.Kind.values), counts),
+        row_totals=False,
+        note=_("Beslut med beslutsdatum under perioden, efter slag av beslut."),
+    )
+
+
+# --- 3. Consent ----------------------------------------------------------------------------
+
+
+def _consent(units: list[int], period: Period) -> CountTable:
+    start, end = _bounds(period)
+    # Any consent record counts: the consent service refuses one nobody signed, and a
+    # consent revoked later was still given.
+    given = Consent.objects.filter(case=OuterRef("pk"), recorded_at__lt=end)
+    rows = (
+        Case.objects.filter(unit_id__in=units, created_at__gte=start, created_at__lt=end)
+        .annotate(given=Exists(given))
+        .order_by()
+        .values("given")
+        .annotate(n=Count("pk"))
+    )
+    counts = {r["given"]: r["n"] for r in rows}
+    return CountTable(
+        key="consent",
+        title=_("Samtycke bland nya ärenden"),
+        row_labels=[_("Med samtycke"), _("Utan samtycke")],
+        column_labels=[_("Antal")],
+        counts=_column([True, False], counts),
+        row_totals=False,
+        note=_(
+            "Ärenden aktualiserade under perioden, efter om ett samtycke till "
+            "informationsutbyte var registrerat senast periodens sista dag (även om det "
+            "senare återkallats)."
+        ),
+    )
+
+
+# --- 4. Discharges -------------------------------------------------------------------------
+
+
+def _discharges(units: list[int], period: Period) -> CountTable:
+    start, end = _bounds(period)
+    rows = (
+        CaseTransition.objects.filter(
+            case__unit_id__in=units, to_state=State.DISCHARGED, at__gte=start, at__lt=end
+        )
+        .order_by()
+        .values("discharge_reason__code")
+        .annotate(n=Count("pk"))
+    )
+    counts = {r["discharge_reason__code"]: r["n"] for r in rows}
+    # Each unit keeps its own list; the same code means the same reason across units, and
+    # the first unit's wording (in list order) names it.
+    labels: dict[str, str] = {}
+    for reason in (
+        DischargeReason.objects.filter(unit_id__in=units)
+        .order_by("position", "unit_id", "pk")
+        .values("code", "label", "active")
+    ):
+        if reason["active"] or reason["code"] in counts:
+            labels.setdefault(reason["code"], reason["label"])
+    codes = list(labels)
+    row_labels = list(labels.values())
+    if counts.get(None):
+        codes.append(None)
+        row_labels.append(_("Skäl saknas"))
+    return CountTable(
+        key="discharges_by_reason",
+        title=_("Utskrivningar efter skäl"),
+        row_labels=row_labels,
+        column_labels=[_("Antal")],
+        counts=_column(codes, counts),
+        row_totals=False,
+        note=_(
+            "Utskrivningar under perioden efter skäl för utskrivning; ett ärende som "
+            "återöppnats och skrivits ut igen räknas en gång per utskrivning."
+        ),
+    )
+
+
+# --- 5–6. Change between the first and second follow-up assessment ---------------------------
+
+
+def _first_of(case_ref: str):
+    """The id of the case's current first assessment (the newest, should there be two)."""
+    first = FollowUpAssessment.objects.filter(
+        case=OuterRef(case_ref), kind=FollowUpAssessment.Kind.FIRST, superseded_at__isnull=True
+    )
+    return Subquery(first.order_by("-assessed_on", "-pk").values("pk")[:1])
+
+
+def _compared_assessments(units: list[int], period: Period):
+    """Each case's current second assessment, when dated in the period and the case has a
+    current first one; annotated with the first's id."""
+    newer_second = FollowUpAssessment.objects.filter(
+        case=OuterRef("case"),
+        kind=FollowUpAssessment.Kind.SECOND,
+        superseded_at__isnull=True,
+        pk__gt=OuterRef("pk"),
+    )
+    return (
+        FollowUpAssessment.objects.filter(
+            case__unit_id__in=units,
+            kind=FollowUpAssessment.Kind.SECOND,
+            superseded_at__isnull=True,
+            assessed_on__gte=period.start,
+            assessed_on__lte=period.end,
+        )
+        .filter(~Exists(newer_second))
+        .annotate(first_id=_first_of("case"))
+        .filter(first_id__isnull=False)
+    )
+
+
+IMPROVED, UNCHANGED, WORSENED = "improved", "unchanged", "worsened"
+
+
+def _follow_up_change(units: list[int], compared) -> CountTable:
+    before = FollowUpRating.objects.filter(
+        assessment_id=OuterRef("first_id"), life_area_id=OuterRef("life_area_id")
+    ).values("rating")[:1]
+    rated = (
+        FollowUpRating.objects.filter(assessment__in=compared.values("pk"), rating__isnull=False)
+        .annotate(first_id=_first_of("assessment__case"))
+        .annotate(before=Subquery(before, output_field=IntegerField()))
+        .filter(before__isnull=False)
+        .annotate(
+            change=Conditional(
+                When(rating__gt=F("before"), then=Value(IMPROVED)),
+                When(rating=F("before"), then=Value(UNCHANGED)),
+                default=Value(WORSENED),
+                output_field=CharField(),
+            )
+        )
+        .order_by()
+        .values("assessment__case__unit_id", "life_area__code", "change")
+        .annotate(n=Count("pk"))
+    )
+    counts: dict[tuple, int] = {}
+    rated_units: set[tuple[int, str]] = set()
+    for r in rated:
+        code = r["life_area__code"]
+        counts[code, r["change"]] = counts.get((code, r["change"]), 0) + r["n"]
+        rated_units.add((r["assessment__case__unit_id"], code))
+    cases_per_unit = {
+        r["case__unit_id"]: r["n"]
+        for r in compared.order_by().values("case__unit_id").annotate(n=Count("pk"))
+    }
+    # A life area applies to the compared cases of every unit that has it in its list (or
+    # rated it anyway); where no change could be measured, the case counts as not rated.
+    labels: dict[str, str] = {}
+    applicable: dict[str, int] = {}
+    seen: set[tuple[int, str]] = set()
+    for area in (
+        LifeArea.objects.filter(unit_id__in=units)
+        .order_by("position", "unit_id", "pk")
+        .values("unit_id", "code", "label", "active")
+    ):
+        key = (area["unit_id"], area["code"])
+        if not (area["active"] or key in rated_units) or key in seen:
+            continue
+        seen.add(key)
+        labels.setdefault(area["code"], area["label"])
+        applicable[area["code"]] = applicable.get(area["code"], 0) + cases_per_unit.get(
+            area["unit_id"], 0
+        )
+    grid = []
+    for code in labels:
+        measured = [counts.get((code, change), 0) for change in (IMPROVED, UNCHANGED, WORSENED)]
+        grid.append([*measured, max(applicable[code] - sum(measured), 0)])
+    return CountTable(
+        key="follow_up_change",
+        title=_("Förändring per livsområde mellan första och andra uppföljningen"),
+        row_labels=list(labels.values()),
+        column_labels=[_("Förbättrad"), _("Oförändrad"), _("Försämrad"), _("Ej skattad")],
+        counts=grid,
+        column_totals=False,
+        note=_(
+            "Ärenden vars andra uppföljningsbedömning är daterad under perioden och som har "
+            "en första: skattningen per livsområde jämförd med den första (högre är bättre); "
+            "”ej skattad” när någon av dem saknar skattning."
+        ),
+    )
+
+
+def _changed(name: str) -> Q:
+    """The indicator differs from the first assessment's, a missing value counting as one."""
+    mine, theirs = Q(**{f"{name}__isnull": True}), Q(**{f"first_{name}__isnull": True})
+    both = ~mine & ~theirs
+    return (mine & ~theirs) | (~mine & theirs) | (both & ~Q(**{name: F(f"first_{name}")}))
+
+
+def _follow_up_indicators(compared) -> CountTable:
+    first = FollowUpAssessment.objects.filter(pk=OuterRef("first_id"))
+    with_first = compared.annotate(
+        **{f"first_{name}": Subquery(first.values(name)[:1]) for name in INDICATORS}
+    )
+    totals = with_first.order_by().aggregate(
+        n=Count("pk"),
+        **{name: Count("pk", filter=_changed(name)) for name in INDICATORS},
+    )
+    return CountTable(
+        key="follow_up_indicators",
+        title=_("Förändring i utfallsindikatorer mellan första och andra uppföljningen"),
+        row_labels=[
+            str(FollowUpAssessment._meta.get_field(name).verbose_name).capitalize()
+            for name in INDICATORS
+        ],
+        column_labels=[_("Förändrad"), _("Oförändrad")],
+        counts=[[totals[name], totals["n"] - totals[name]] for name in INDICATORS],
+        column_totals=False,
+        note=_(
+            "Samma ärenden som förändringen per livsområde: om indikatorn har ett annat värde "
+            "i den andra bedömningen än i den första."
+        ),
+    )
+
+
+# --- 7. Action-plan measures -----------------------------------------------------------------
+
+
+def _measures(units: list[int], period: Period) -> CountTable:
+    kind = Conditional(
+        When(responsible_organisation__isnull=False, then=F("responsible_organisation__kind")),
+        When(responsible_staff__isnull=False, then=Value(Organisation.Kind.SOCIAL_SERVICES)),
+        When(
+            responsible_member__organisation__isnull=False,
+            then=F("responsible_member__organisation__kind"),
+        ),
+        default=Value(Organisation.Kind.OTHER),
+        output_field=CharField(),
+    )
+    rows = (
+        PlanMeasure.objects.filter(plan__case__unit_id__in=units, due_on__gte=period.start)
+        .filter(Q(starts_on__isnull=True) | Q(starts_on__lte=period.end))
+        .annotate(organisation_kind=kind)
+        .order_by()
+        .values("organisation_kind", "status")
+        .annotate(n=Count("pk"))
+    )
+    counts = {(r["organisation_kind"], r["status"]): r["n"] for r in rows}
+    return CountTable(
+        key="measures_by_organisation_status",
+        title=_("Åtgärder i handlingsplaner efter ansvarig organisation och status"),
+        row_labels=[str(label) for label in Organisation.Kind.labels],
+        column_labels=[str(label) for label in PlanMeasure.Status.labels],
+        counts=_grid(list(Organisation.Kind.values), list(PlanMeasure.Status.values), counts),
+        note=_(
+            "Åtgärder vars tid (start, eller utan start, till och med klart-datum) överlappar "
+            "perioden, efter den ansvariga organisationens typ (socialtjänstens egen personal "
+            "räknas som socialtjänst, externa personer utan organisation som ”annan”) och "
+            "åtgärdens nuvarande status; försenade åtgärder räknas under sin status."
+        ),
+    )
+
+
+# --- 8. Deviations ---------------------------------------------------------------------------
+
+
+def _deviations(units: list[int], period: Period) -> CountTable:
+    start, end = _bounds(period)
+    rows = (
+        Deviation.objects.filter(unit_id__in=units, reported_at__gte=start, reported_at__lt=end)
+        .order_by()
+        .values("organisation__kind", "status")
+        .annotate(n=Count("pk"))
+    )
+    counts = {(r["organisation__kind"], r["status"]): r["n"] for r in rows}
+    return CountTable(
+        key="deviations_by_organisation_status",
+        title=_("Avvikelser i samverkan efter organisation och status"),
+        row_labels=[str(label) for label in Organisation.Kind.labels],
+        column_labels=[str(label) for label in Deviation.Status.labels],
+        counts=_grid(list(Organisation.Kind.values), list(Deviation.Status.values), counts),
+        note=_(
+            "Avvikelser rapporterade under perioden, efter typ av organisation som avvikelsen "
+            "gäller och nuvarande status."
+        ),
+    )
+
+
+# --- Lead time, costs, trend -----------------------------------------------------------------
+
+
+def _first_decisions(units: list[int]):
+    earlier = CaseDecision.objects.filter(
+        case=OuterRef("case"), kind__in=FIRST_DECISION_KINDS
+    ).filter(
+        Q(decided_on__lt=OuterRef("decided_on"))
+        | Q(decided_on=OuterRef("decided_on"), pk__lt=OuterRef("pk"))
+    )
+    return CaseDecision.objects.filter(
+        case__unit_id__in=units, kind__in=FIRST_DECISION_KINDS
+    ).filter(~Exists(earlier))
+
+
+def _lead_time(units: list[int], period: Period) -> LeadTime:
+    intake_day = TruncDate("case__created_at", tzinfo=timezone.get_default_timezone())
+    rows = (
+        _first_decisions(units)
+        .filter(decided_on__gte=period.start, decided_on__lte=period.end)
+        .annotate(days=DaysBetween(F("decided_on"), intake_day))
+        .order_by()
+        .values("days")
+        .annotate(n=Count("pk"))
+    )
+    # One row per distinct number of days: the list below is as long as the number of
+    # decisions, but no query or object per decision.
+    days = sorted(d for r in rows for d in [r["days"]] * r["n"])
+    if not days:
+        return LeadTime(0, None, None, None)
+    if len(days) == 1:
+        return LeadTime(1, float(days[0]), None, None)
+    q1, q2, q3 = statistics.quantiles(days, n=4, method="inclusive")
+    return LeadTime(len(days), float(q2), float(q1), float(q3))
+
+
+def _costs(units: list[int], period: Period) -> list[CostRow]:
+    """Placement days and cost inside the period, both ends cut as Placement.days_within."""
+    first = Greatest(F("starts_on"), Value(period.start))
+    last = Least(Coalesce(F("ends_on"), Value(period.end)), Value(period.end))
+    rows = (
+        Placement.objects.filter(case__unit_id__in=units, starts_on__lte=period.end)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=period.start))
+        .annotate(period_days=DaysBetween(last, first) + Value(1))
+        .order_by()
+        .values("kind")
+        .annotate(
+            cases=Count("case", distinct=True),
+            total_days=Sum("period_days"),
+            total_cost=Sum(
+                F("daily_cost") * F("period_days"),
+                output_field=DecimalField(max_digits=18, decimal_places=2),
+            ),
+        )
+    )
+    by_kind = {r["kind"]: r for r in rows}
+    result = []
+    for value, label in Placement.Kind.choices:
+        r = by_kind.get(value)
+        result.append(
+            CostRow(
+                label=str(label),
+                cases=r["cases"] if r else 0,
+                days=r["total_days"] if r else 0,
+                cost=Decimal(r["total_cost"]).quantize(Decimal("0.01")) if r else Decimal("0.00"),
+            )
+        )
+    return result
+
+
+def _trend(units: list[int], period: Period) -> CountTable:
+    periods = preceding(period, TREND_PERIODS)
+    bounds = [_bounds(p) for p in periods]
+    intakes = Case.objects.filter(
+        unit_id__in=units, created_at__gte=bounds[0][0], created_at__lt=bounds[-1][1]
+    ).aggregate(
+        **{
+            f"p{i}": Count("pk", filter=Q(created_at__gte=start, created_at__lt=end))
+            for i, (start, end) in enumerate(bounds)
+        }
+    )
+    enrolments = CaseDecision.objects.filter(
+        case__unit_id__in=units,
+        kind=CaseDecision.Kind.ENROL,
+        decided_on__gte=periods[0].start,
+        decided_on__lte=periods[-1].end,
+    ).aggregate(
+        **{
+            f"p{i}": Count("pk", filter=Q(decided_on__gte=p.start, decided_on__lte=p.end))
+            for i, p in enumerate(periods)
+        }
+    )
+    discharges = CaseTransition.objects.filter(
+        case__unit_id__in=units,
+        to_state=State.DISCHARGED,
+        at__gte=bounds[0][0],
+        at__lt=bounds[-1][1],
+    ).aggregate(
+        **{
+            f"p{i}": Count("pk", filter=Q(at__gte=start, at__lt=end))
+            for i, (start, end) in enumerate(bounds)
+        }
+    )
+    return CountTable(
+        key="trend",
+        title=_("Utveckling över tid"),
+        row_labels=[p.label for p in periods],
+        column_labels=[_("Aktualiseringar"), _("Inskrivningar"), _("Utskrivningar")],
+        counts=[
+            [intakes[f"p{i}"], enrolments[f"p{i}"], discharges[f"p{i}"]]
+            for i in range(len(periods))
+        ],
+        row_totals=False,
+        note=_(
+            "Per period: nya ärenden (aktualiseringar), beslut om inskrivning och utskrivningar."
+        ),
+    )
+
+
+def compute(unit_ids: Collection[int], period: Period) -> Figures:
+    """Every figure of the statistics page for these units (summed) and this period."""
+    units = sorted(set(unit_ids))
+    compared = _compared_assessments(units, period)
+    return Figures(
+        period=period,
+        tables=[
+            _cases_by_source_state(units, period),
+            _decisions(units, period),
+            _consent(units, period),
+            _discharges(units, period),
+            _follow_up_change(units, compared),
+            _follow_up_indicators(compared),
+            _measures(units, period),
+            _deviations(units, period),
+        ],
+        lead_time=_lead_time(units, period),
+        costs=_costs(units, period),
+        trend=_trend(units, period),
+    )

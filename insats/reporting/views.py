@@ -1,0 +1,83 @@
+"""De-identified statistics for supervisors, leadership and the central analyst.
+
+Pages show counts only, never a case: the figures pass through small-cell suppression
+(`presentation`) before any template sees them. Each view is logged once per unit.
+"""
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+
+from insats.access import log, policy
+from insats.access.decorators import SIGNED_IN, access_policy
+from insats.documents.pdf import pdf_response, render_pdf
+from insats.organisations.models import Unit
+
+from . import presentation, statistics
+from .forms import PeriodForm
+
+
+def _units_or_404(user) -> list[Unit]:
+    units = list(Unit.objects.filter(pk__in=policy.statistics_units(user)).order_by("name", "pk"))
+    if not units:
+        raise Http404
+    return units
+
+
+def _context(request) -> dict:
+    """The form and, when it is valid, the shown figures; logged once per unit."""
+    form = PeriodForm(request.GET, units=_units_or_404(request.user))
+    context = {"form": form, "threshold": settings.STATISTICS_MIN_CELL}
+    if not form.is_valid():
+        return context
+    threshold = settings.STATISTICS_MIN_CELL
+    units = form.chosen_units
+    period = form.chosen_period
+    figures = statistics.compute([unit.pk for unit in units], period)
+    tables = [presentation.show_table(table, threshold) for table in figures.tables]
+    by_key = {table.key: table for table in tables}
+    context.update(
+        units=units,
+        period=period,
+        tables=tables,
+        trend=presentation.show_trend(figures.trend, threshold),
+        lead_time=presentation.show_lead_time(figures, threshold),
+        costs=presentation.show_costs(figures, threshold),
+        consent_rate=presentation.consent_rate(by_key["consent"]) if "consent" in by_key else None,
+        legend=presentation.legend_text(threshold),
+        query=form.query(),
+        may_export=bool(policy.export_units(request.user) & {unit.pk for unit in units}),
+        created=timezone.localtime(),
+    )
+    return context
+
+
+def _log(request, context, action) -> None:
+    for unit in context.get("units", ()):
+        log.record(
+            user=request.user,
+            action=action,
+            object_type="statistics",
+            unit_id=unit.pk,
+            detail=f"period={context['period'].start}..{context['period'].end}",
+        )
+
+
+@access_policy(SIGNED_IN)
+def statistics_page(request):
+    context = _context(request)
+    _log(request, context, log.Action.VIEW)
+    return render(request, "reporting/statistics.html", context)
+
+
+@access_policy(SIGNED_IN)
+def statistics_pdf(request):
+    """The period report for the steering group: the same shown figures, printable."""
+    context = _context(request)
+    if "units" not in context:
+        return render(request, "reporting/statistics.html", context)
+    _log(request, context, log.Action.PRINT)
+    pdf = render_pdf("reporting/report_pdf.html", context, request=request)
+    period = context["period"]
+    return pdf_response(pdf, f"insats-uppfoljning-{period.start}-{period.end}.pdf")

@@ -1,0 +1,430 @@
+"""Personalsäkerhet: the yearly safety talks and the coordinators' competence checklist.
+
+Who sees what (policy.review_units and the user's own records, nothing else):
+- a unit's supervisors see its operative staff, hold, change, sign and share talks and keep the
+  coordinators' competence checklists; with several units they pick one with ?enhet=<pk>;
+- a staff member reads their own talks and their own competence checklist, never edits them;
+- everyone else gets a 404 (logged when the object exists).
+Every page view is logged here; every change is logged by services.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from insats.access import log, policy
+from insats.access.decorators import OBJECT, SIGNED_IN, access_policy
+from insats.core.forms import add_service_errors
+from insats.core.units import UNIT_PARAM, chosen_unit
+from insats.documents.pdf import pdf_response
+from insats.organisations.models import Unit, User
+
+from . import forms, selectors, services
+from .models import SafetyTalk
+from .pdf import talk_pdf
+
+EMPLOYEE_PARAM = "medarbetare"
+
+
+# --- Units and objects -----------------------------------------------------------------------
+
+
+def _supervised_units(user) -> list[Unit]:
+    return list(Unit.objects.filter(pk__in=policy.review_units(user)).order_by("name", "pk"))
+
+
+def _url(name: str, unit_id: int, *args, **query) -> str:
+    return f"{reverse(name, args=args)}?{urlencode({UNIT_PARAM: unit_id, **query})}"
+
+
+def _unit_context(units: list[Unit], unit: Unit, name: str) -> dict:
+    return {
+        "unit": unit,
+        "other_units": [(other, _url(name, other.pk)) for other in units if other.pk != unit.pk],
+    }
+
+
+def _talk_or_404(request, talk_pk: int) -> tuple[SafetyTalk, bool]:
+    """The talk if the user supervises its unit or is its employee (else 404, logged), and
+    whether they supervise it."""
+    talk = selectors.talk_with_people(talk_pk)
+    if talk is None:
+        raise Http404
+    supervises = talk.unit_id in policy.review_units(request.user)
+    if not supervises and talk.employee_id != request.user.pk:
+        log.record(
+            user=request.user,
+            action=log.Action.DENIED,
+            object_type="safety_talk",
+            unit_id=talk.unit_id,
+            object_id=talk.pk,
+            detail="write" if request.method == "POST" else "read",
+        )
+        raise Http404
+    return talk, supervises
+
+
+def _log_view(request, talk: SafetyTalk, action=log.Action.VIEW) -> None:
+    log.record(
+        user=request.user,
+        action=action,
+        object_type="safety_talk",
+        unit_id=talk.unit_id,
+        object_id=talk.pk,
+        detail=f"employee={talk.employee_id}",
+    )
+
+
+# --- The overview ---------------------------------------------------------------------------
+
+
+@access_policy(SIGNED_IN)
+def overview(request):
+    """The supervisor's unit (staff, talks, competence) and the user's own talks."""
+    user = request.user
+    today = timezone.localdate()
+    units = _supervised_units(user)
+    own_talks = selectors.own_talks(user)
+    own_competence = selectors.competence_units_of(user)
+    operative = policy.roles_of(user).units_with(selectors.OPERATIVE_ROLES)
+    if not (units or operative or own_talks or own_competence):
+        raise Http404
+    context: dict = {
+        "own_talks": own_talks,
+        "own_competence": own_competence,
+        "shows_own": bool(operative or own_talks or own_competence),
+        "today": today,
+    }
+    if units:
+        unit = chosen_unit(request, units)
+        services.unit_copy_template_items(unit=unit)
+        rows = selectors.staff_overview(unit, today)
+        competence, items = selectors.competence_overview(unit)
+        log.record(
+            user=user,
+            action=log.Action.SEARCH,
+            object_type="safety_talk",
+            unit_id=unit.pk,
+            detail="staff={} talks={}".format(
+                ",".join(str(row.user.pk) for row in rows),
+                ",".join(str(row.last_talk.pk) for row in rows if row.last_talk),
+            ),
+        )
+        log.record(
+            user=user,
+            action=log.Action.SEARCH,
+            object_type="competence",
+            unit_id=unit.pk,
+            detail=f"coordinators={','.join(str(row.user.pk) for row in competence)}",
+        )
+        context.update(
+            _unit_context(units, unit, "staff_safety"),
+            rows=rows,
+            overdue=sum(1 for row in rows if row.status == selectors.Status.OVERDUE),
+            due_soon=sum(1 for row in rows if row.status == selectors.Status.DUE_SOON),
+            competence=competence,
+            competence_items=items,
+            create_url=_url("safety_talk_create", unit.pk),
+            employee_param=EMPLOYEE_PARAM,
+        )
+    by_unit: dict[int, list[int]] = {}
+    for talk in own_talks:
+        by_unit.setdefault(talk.unit_id, []).append(talk.pk)
+    for unit_id, ids in sorted(by_unit.items()):
+        log.record(
+            user=user,
+            action=log.Action.SEARCH,
+            object_type="safety_talk",
+            unit_id=unit_id,
+            detail=f"own talks={','.join(map(str, ids))}",
+        )
+    return render(request, "staffsafety/overview.html", context)
+
+
+# --- One talk -------------------------------------------------------------------------------
+
+
+@access_policy(SIGNED_IN)
+def talk_create(request):
+    units = _supervised_units(request.user)
+    if not units:
+        raise Http404
+    unit = chosen_unit(request, units)
+    services.unit_copy_template_items(unit=unit)
+    items = list(selectors.checklist_items(unit.pk))
+    errors: list = []
+    if request.method == "POST":
+        form = forms.TalkForm(request.POST, unit=unit, by=request.user)
+        formset = forms.item_formset(request.POST, rows=items)
+        valid = form.is_valid()
+        if formset.is_valid() and valid:
+            try:
+                talk = services.talk_create(
+                    unit=unit,
+                    by=request.user,
+                    items=forms.new_item_rows(formset),
+                    **form.cleaned_data,
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Säkerhetssamtalet är sparat. Underteckna det när dokumentationen är klar."),
+                )
+                return redirect("safety_talk_detail", talk_pk=talk.pk)
+        errors = forms.summary(form, formset)
+    else:
+        initial = {"held_on": timezone.localdate(), "manager": request.user.pk}
+        wanted = request.GET.get(EMPLOYEE_PARAM, "")
+        if wanted.isdigit():
+            initial["employee"] = int(wanted)
+        form = forms.TalkForm(initial=initial, unit=unit, by=request.user)
+        formset = forms.item_formset(rows=items)
+    return render(
+        request,
+        "staffsafety/talk_form.html",
+        {
+            **_unit_context(units, unit, "safety_talk_create"),
+            "form": form,
+            "formset": formset,
+            "groups": selectors.grouped(formset.forms),
+            "errors": errors,
+            "talk": None,
+            "back_url": _url("staff_safety", unit.pk),
+        },
+    )
+
+
+@access_policy(OBJECT)
+def talk_detail(request, talk_pk: int):
+    talk, supervises = _talk_or_404(request, talk_pk)
+    _log_view(request, talk)
+    return render(
+        request,
+        "staffsafety/talk_detail.html",
+        {
+            "talk": talk,
+            "groups": selectors.grouped(selectors.talk_items(talk)),
+            "supervises": supervises,
+            "may_edit": not services.edit_refusal(talk, request.user),
+            "may_sign": not services.sign_refusal(talk, request.user),
+            "may_share": not services.share_refusal(talk, request.user),
+            "earlier": selectors.earlier_talks(talk),
+            "back_url": _url("staff_safety", talk.unit_id),
+        },
+    )
+
+
+@access_policy(OBJECT)
+def talk_edit(request, talk_pk: int):
+    talk, _supervises = _talk_or_404(request, talk_pk)
+    refusal = services.edit_refusal(talk, request.user)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("safety_talk_detail", talk_pk=talk.pk)
+    items = selectors.talk_items(talk)
+    errors: list = []
+    if request.method == "POST":
+        form = forms.TalkForm(request.POST, unit=talk.unit, by=request.user)
+        formset = forms.item_formset(request.POST, rows=items)
+        valid = form.is_valid()
+        if formset.is_valid() and valid:
+            try:
+                services.talk_update(
+                    talk=talk,
+                    by=request.user,
+                    items=forms.talk_item_rows(formset),
+                    **form.cleaned_data,
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Säkerhetssamtalet är ändrat."))
+                return redirect("safety_talk_detail", talk_pk=talk.pk)
+        errors = forms.summary(form, formset)
+    else:
+        _log_view(request, talk)
+        form = forms.TalkForm(
+            initial={
+                "employee": talk.employee_id,
+                "held_on": talk.held_on,
+                "manager": talk.manager_id,
+                "notes": talk.notes,
+            },
+            unit=talk.unit,
+            by=request.user,
+        )
+        formset = forms.item_formset(rows=items, initial=forms.talk_item_initial(items))
+    return render(
+        request,
+        "staffsafety/talk_form.html",
+        {
+            "unit": talk.unit,
+            "form": form,
+            "formset": formset,
+            "groups": selectors.grouped(formset.forms),
+            "errors": errors,
+            "talk": talk,
+            "back_url": reverse("safety_talk_detail", args=[talk.pk]),
+        },
+    )
+
+
+@access_policy(OBJECT)
+def talk_sign(request, talk_pk: int):
+    talk, _supervises = _talk_or_404(request, talk_pk)
+    error = services.sign_refusal(talk, request.user)
+    if request.method != "POST":
+        _log_view(request, talk)
+    elif error:
+        log.record(
+            user=request.user,
+            action=log.Action.DENIED,
+            object_type="safety_talk",
+            unit_id=talk.unit_id,
+            object_id=talk.pk,
+            detail="sign",
+        )
+    else:
+        try:
+            services.talk_sign(talk=talk, by=request.user)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(
+                request, _("Säkerhetssamtalet är undertecknat och kan inte längre ändras.")
+            )
+            return redirect("safety_talk_detail", talk_pk=talk.pk)
+    return render(
+        request,
+        "staffsafety/talk_sign.html",
+        {"talk": talk, "error": error},
+        status=400 if error and request.method == "POST" else 200,
+    )
+
+
+@access_policy(OBJECT)
+def talk_share(request, talk_pk: int):
+    talk, _supervises = _talk_or_404(request, talk_pk)
+    refusal = services.share_refusal(talk, request.user)
+    form = forms.ShareForm(request.POST if request.method == "POST" and not refusal else None)
+    if request.method == "POST" and not refusal:
+        if form.is_valid():
+            try:
+                services.talk_share(talk=talk, by=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                sent_to = form.cleaned_data["email"]
+                messages.success(
+                    request, _("Samtalet är skickat till %(email)s.") % {"email": sent_to}
+                )
+                return redirect("safety_talk_detail", talk_pk=talk.pk)
+    elif request.method != "POST":
+        _log_view(request, talk)
+        if talk.is_shared:
+            form = forms.ShareForm(
+                initial={"name": talk.shared_with_name, "email": talk.shared_with_email}
+            )
+    return render(
+        request,
+        "staffsafety/talk_share.html",
+        {"talk": talk, "form": form, "refusal": refusal},
+        status=400 if refusal and request.method == "POST" else 200,
+    )
+
+
+@access_policy(OBJECT)
+def talk_print(request, talk_pk: int):
+    talk, _supervises = _talk_or_404(request, talk_pk)
+    _log_view(request, talk, log.Action.PRINT)
+    return pdf_response(
+        talk_pdf(talk, request=request), f"sakerhetssamtal-{talk.held_on:%Y-%m-%d}-{talk.pk}.pdf"
+    )
+
+
+# --- The competence checklist ---------------------------------------------------------------
+
+
+@access_policy(OBJECT)
+def competence(request, coordinator_pk: int):
+    """One coordinator's checklist: the unit's supervisors keep it, the coordinator reads it."""
+    user = request.user
+    coordinator = User.objects.filter(pk=coordinator_pk).first()
+    if coordinator is None:
+        raise Http404
+    supervised = policy.review_units(user)
+    own = coordinator.pk == user.pk
+    units = [
+        unit for unit in selectors.competence_units_of(coordinator) if own or unit.pk in supervised
+    ]
+    if not units:
+        log.record(
+            user=user,
+            action=log.Action.DENIED,
+            object_type="competence",
+            object_id=coordinator.pk,
+            detail="write" if request.method == "POST" else "read",
+        )
+        raise Http404
+    unit = chosen_unit(request, units)
+    may_edit = unit.pk in supervised and not own
+    services.unit_copy_template_items(unit=unit)
+    rows = selectors.competence_rows(unit.pk, coordinator)
+    errors: list = []
+    if request.method == "POST":
+        if not may_edit:
+            messages.error(request, _("Du kan inte ändra din egen kompetenschecklista."))
+            return redirect(_url("competence", unit.pk, coordinator.pk))
+        formset = forms.competence_formset(request.POST, rows=rows)
+        service_errors: list = []
+        if formset.is_valid():
+            try:
+                services.competence_save(
+                    unit=unit,
+                    coordinator=coordinator,
+                    by=user,
+                    rows=forms.competence_rows(formset),
+                )
+            except ValidationError as exc:
+                service_errors = exc.messages
+            else:
+                messages.success(request, _("Kompetenschecklistan är sparad."))
+                return redirect(_url("competence", unit.pk, coordinator.pk))
+        errors = forms.summary(None, formset, service_errors)
+    else:
+        formset = forms.competence_formset(rows=rows)
+        log.record(
+            user=user,
+            action=log.Action.VIEW,
+            object_type="competence",
+            unit_id=unit.pk,
+            object_id=coordinator.pk,
+        )
+    return render(
+        request,
+        "staffsafety/competence.html",
+        {
+            "unit": unit,
+            "other_units": [
+                (other, _url("competence", other.pk, coordinator.pk))
+                for other in units
+                if other.pk != unit.pk
+            ],
+            "coordinator": coordinator,
+            "own": own,
+            "may_edit": may_edit,
+            "rows": rows,
+            "pairs": list(zip(formset.forms, rows, strict=True)),
+            "formset": formset,
+            "met": sum(1 for row in rows if row.is_met),
+            "errors": errors,
+            "back_url": _url("staff_safety", unit.pk),
+        },
+    )

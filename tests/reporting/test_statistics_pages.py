@@ -1,0 +1,190 @@
+"""The statistics pages and the period report: who may read them, that they never show a
+person, that small counts are suppressed, and that every read is logged."""
+
+import io
+import re
+from datetime import timedelta
+from html import unescape
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from insats.access.models import AccessLogEntry
+from insats.cases import services as case_services
+from insats.cases.lifecycle import State
+from insats.reporting import periods
+from tests.builders import birth_for_age, consent, decide, enrollable_case, identified_case
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("statistics")
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def this_tertial() -> dict:
+    period = periods.containing("tertial", timezone.localdate())
+    return {"period": "tertial", "year": period.start.year, "number": period.start.month // 4 + 1}
+
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def cells_of(html: str, key: str) -> list[str]:
+    """The shown cell texts of one statistics table, by its key."""
+    section = html.split(f'id="t-{key}"', 1)[1].split("</section>", 1)[0]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", section)
+    return [unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in cells]
+
+
+@pytest.fixture
+def identifying(unit_a):
+    """Cases whose people, aliases and free text would be recognisable anywhere."""
+    strings = []
+    for index, (first, last) in enumerate(
+        [("Zelmira", "Quistborg"), ("Ottokar", "Vindelhjelm"), ("Brunhild", "Ekstrandqvist")]
+    ):
+        person = unit_a.person(
+            first=first, last=last, birth=birth_for_age(17 + index), serial=700 + index
+        )
+        case = unit_a.case(person=person, intake_basis=f"Fritext om {last} i trapphuset")
+        strings += [first, last, person.identity_number, case.alias, f"Fritext om {last}"]
+    enrolled = enrollable_case(unit_a)
+    decide(unit_a, enrolled, State.ASSIGNMENT)
+    enrolled.refresh_from_db()
+    strings += [enrolled.alias, enrolled.person.last_name, enrolled.person.identity_number]
+    return strings
+
+
+def test_leadership_and_analyst_never_see_a_person(client, unit_a, identifying):
+    for user in (unit_a.leadership, unit_a.analyst, unit_a.supervisor):
+        login(client, user)
+        page = client.get(URL, this_tertial())
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert 'id="t-cases_by_source_state"' in html
+        pdf = client.get(reverse("statistics_pdf"), this_tertial())
+        assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+        text = pdf_text(pdf.content)
+        assert "Tertial" in text
+        for secret in identifying:
+            assert secret not in html, (user.username, secret)
+            assert secret not in text, (user.username, secret)
+
+
+def test_small_counts_are_shown_as_fewer_than(client, unit_a):
+    for _ in range(3):
+        unit_a.case()
+    login(client, unit_a.leadership)
+    html = client.get(URL, this_tertial()).content.decode()
+    shown = cells_of(html, "cases_by_source_state")
+    assert shown, "the table is on the page"
+    # Three cases in all: every count, totals included, is below five.
+    assert set(shown) <= {"<5", "×", ""}
+    assert "<5" in shown
+    assert "3" not in shown
+
+
+def test_larger_counts_are_shown(client, unit_a):
+    for index in range(10):
+        case = identified_case(unit_a)
+        if index % 2:
+            consent(unit_a, case)
+    login(client, unit_a.leadership)
+    html = client.get(URL, this_tertial()).content.decode()
+    # Five with consent and five without: enough on both sides to show them and the rate.
+    assert cells_of(html, "consent") == ["5", "5", "10"]
+    assert "50 %" in html
+
+
+@pytest.mark.parametrize("role", ["coordinator", "investigator", "partner", "administrator"])
+def test_others_get_404(client, unit_a, role):
+    login(client, getattr(unit_a, role))
+    assert client.get(URL).status_code == 404
+    assert client.get(reverse("statistics_pdf")).status_code == 404
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get(URL)
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_another_units_figures_cannot_be_asked_for(client, unit_a, unit_b):
+    for _ in range(6):
+        unit_b.case()
+    login(client, unit_a.leadership)
+    response = client.get(URL, {**this_tertial(), "enhet": unit_b.unit.pk})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="t-cases_by_source_state"' not in html
+    assert "error-summary" in html
+    assert not AccessLogEntry.objects.filter(unit_id=unit_b.unit.pk, object_type="statistics")
+
+
+def test_bad_period_keeps_input_and_says_why(client, unit_a):
+    login(client, unit_a.analyst)
+    response = client.get(URL, {"period": "custom", "start": "2026-05-10", "end": "2026-05-01"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Slutdatum kan inte vara före startdatum." in html
+    assert 'value="2026-05-10"' in html and 'value="2026-05-01"' in html
+    assert not AccessLogEntry.objects.filter(object_type="statistics")
+
+
+def test_every_read_is_logged_per_unit(client, unit_a):
+    login(client, unit_a.leadership)
+    client.get(URL, this_tertial())
+    client.get(reverse("statistics_pdf"), this_tertial())
+    entries = AccessLogEntry.objects.filter(user=unit_a.leadership, object_type="statistics")
+    assert sorted(entries.values_list("action", flat=True)) == ["print", "view"]
+    assert set(entries.values_list("unit_id", flat=True)) == {unit_a.unit.pk}
+    assert all(entry.case_id is None and entry.person_id is None for entry in entries)
+
+
+def test_two_units_together(client, unit_a, unit_b):
+    from insats.organisations.models import Membership, Role
+
+    Membership.objects.create(user=unit_a.analyst, organisation=unit_b.social, role=Role.ANALYST)
+    for world in (unit_a, unit_b):
+        for _ in range(3):
+            world.case()
+    login(client, unit_a.analyst)
+    html = client.get(URL, {**this_tertial(), "enhet": "alla"}).content.decode()
+    # Three and three: only together are they enough to show.
+    assert "6" in cells_of(html, "cases_by_source_state")
+    logged = AccessLogEntry.objects.filter(user=unit_a.analyst, object_type="statistics")
+    assert set(logged.values_list("unit_id", flat=True)) == {unit_a.unit.pk, unit_b.unit.pk}
+
+
+def test_constant_queries(client, unit_a, django_assert_max_num_queries):
+    login(client, unit_a.leadership)
+    unit_a.case()
+    client.get(URL, this_tertial())  # warm caches (sessions, content types)
+    with django_assert_max_num_queries(40) as few:
+        client.get(URL, this_tertial())
+    for _ in range(15):
+        case = identified_case(unit_a)
+        consent(unit_a, case)
+    case_services.case_transition(
+        case=case, to_state=State.WITHDRAWN, by=unit_a.coordinator, reason="Flyttat."
+    )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(URL, this_tertial())
+
+
+def test_period_choice_is_shown(client, unit_a):
+    login(client, unit_a.leadership)
+    last_year = timezone.localdate().year - 1
+    html = client.get(URL, {"period": "year", "year": last_year}).content.decode()
+    assert f"{last_year}-01-01" in html and f"{last_year}-12-31" in html
+    start = timezone.localdate() - timedelta(days=40)
+    html = client.get(
+        URL, {"period": "custom", "start": start.isoformat(), "end": timezone.localdate()}
+    ).content.decode()
+    assert start.isoformat() in html
