@@ -1114,3 +1114,34 @@ def test_superuser_admin_pages_show_no_case_content(b_secrets, a_case, client):
     for case in b_secrets.cases:
         assert client.get(reverse("case_detail", args=[case.pk])).status_code == 404
     assert client.get(reverse("person_detail", args=[b_secrets.person.pk])).status_code == 404
+
+
+def test_the_analysts_export_of_b_holds_no_b_data(unit_a, unit_b, b_secrets, login, settings):
+    """The URL walk only GETs the export form; here B's own analyst downloads both files of B,
+    which must hold none of B's personal data, and A's analyst cannot ask for B at all."""
+    from openpyxl import load_workbook
+
+    settings.STATISTICS_MIN_CELL = 3  # B has three cases: enough to export at all
+    secrets = b_secrets.strings()
+    year = timezone.localdate().year
+    data = {"enhet": unit_b.unit.pk, "period": "year", "year": year}
+    client = login(unit_b.analyst)
+    csv_file = client.post(reverse("statistics_export"), {**data, "format": "csv"})
+    assert "attachment" in csv_file["Content-Disposition"]
+    assert_no_b_data(b"".join(csv_file.streaming_content).decode("utf-8-sig"), secrets, "CSV")
+    xlsx_file = client.post(reverse("statistics_export"), {**data, "format": "xlsx"})
+    content = b"".join(xlsx_file.streaming_content)
+    workbook = load_workbook(BytesIO(content), read_only=True)
+    cells = [
+        str(value)
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for value in row
+        if value is not None
+    ]
+    assert len(cells) > 50
+    assert_no_b_data("\n".join(cells), secrets, "XLSX")
+
+    refused = login(unit_a.analyst).post(reverse("statistics_export"), {**data, "format": "csv"})
+    assert refused.status_code == 200 and "Content-Disposition" not in refused
+    assert_no_b_data(refused.content.decode(), secrets, "A's analyst asking for B")

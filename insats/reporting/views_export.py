@@ -17,6 +17,7 @@ from django.db.models import Count, Max
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from insats.access import log, policy
@@ -28,6 +29,9 @@ from . import export
 from .forms import PeriodForm
 
 HISTORY_LENGTH = 10
+# openpyxl writes about a thousand rows a second here: beyond this a download would outlast a
+# worker's timeout, and CSV (a fraction of a second) is the better format anyway.
+XLSX_MAX_ROWS = 20_000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -128,11 +132,25 @@ def export_page(request):
             except export.TooFewCases as refusal:
                 form.add_error(None, refusal.message)
             else:
+                if fmt == "xlsx" and len(dataset.rows) > XLSX_MAX_ROWS:
+                    format_form.add_error(
+                        "format",
+                        _(
+                            "Underlaget har %(rows)s rader. Välj CSV för så stora uttag "
+                            "(XLSX går till högst %(max)s rader)."
+                        )
+                        % {"rows": len(dataset.rows), "max": XLSX_MAX_ROWS},
+                    )
+                    return _page(request, units, form, format_form)
                 _log_export(request.user, dataset, fmt)
                 return _download(dataset, fmt)
     else:
         form = PeriodForm(request.GET, units=units)
         format_form = ExportFormatForm(initial={"format": request.GET.get("format", "csv")})
+    return _page(request, units, form, format_form)
+
+
+def _page(request, units, form, format_form):
     names = {unit.pk: unit.name for unit in units}
     return render(
         request,

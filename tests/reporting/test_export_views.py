@@ -286,6 +286,21 @@ def test_too_few_cases_are_refused_with_a_message(unit_a, login):
     assert not exports()
 
 
+def test_a_large_xlsx_is_refused_in_favour_of_csv(unit_a, login, monkeypatch):
+    from insats.reporting import views_export
+
+    monkeypatch.setattr(views_export, "XLSX_MAX_ROWS", 5)
+    for _ in range(6):
+        intake(unit_a)
+    client = login(unit_a.analyst)
+
+    refused = post(client, unit_a.unit, fmt="xlsx")
+    assert refused.status_code == 200 and "Content-Disposition" not in refused
+    assert "Välj CSV för så stora uttag" in refused.content.decode()
+    assert not exports()
+    assert "attachment" in post(client, unit_a.unit, fmt="csv")["Content-Disposition"]
+
+
 def test_the_export_runs_a_constant_number_of_queries(unit_a, login):
     client = login(unit_a.analyst)
     areas = list(LifeArea.objects.filter(unit=unit_a.unit)[:3])
