@@ -42,7 +42,7 @@ from insats.cases.lifecycle import CLOSED_STATES, State
 from insats.cases.models import Case, CaseTransition, Source
 from insats.casework.models import Placement
 from insats.consent.models import Consent
-from insats.decisions.models import CaseDecision, FollowUpAssessment, FollowUpRating
+from insats.decisions.models import CaseDecision, FollowUpAssessment
 from insats.decisions.selectors import INDICATORS
 from insats.meetings.models import Deviation
 from insats.organisations.models import DischargeReason, LifeArea, Organisation
@@ -142,7 +142,7 @@ def _state_before(moment: datetime):
         .order_by("-at", "-pk")
         .values("to_state")[:1]
     )
-    return Coalesce(Subquery(last), Value(State.INTAKE), output_field=CharField())
+    return Coalesce(Subquery(last), Value(State.INTAKE.value), output_field=CharField())
 
 
 def _grid(rows: list, columns: list, counts: dict) -> list[list[int]]:
@@ -158,13 +158,17 @@ def _column(rows: list, counts: dict) -> list[list[int]]:
 
 def _cases_by_source_state(units: list[int], period: Period) -> CountTable:
     start, end = _bounds(period)
-    reopened_in_period = CaseTransition.objects.filter(
-        case=OuterRef("pk"), at__gte=start, at__lt=end
-    ).exclude(to_state__in=_CLOSED)
+    moves = CaseTransition.objects.filter(case=OuterRef("pk"))
+    closed_before = moves.filter(at__lt=start, to_state__in=_CLOSED)
+    reopened_in_period = moves.filter(at__gte=start, at__lt=end).exclude(to_state__in=_CLOSED)
+    # Open at some point in the period: never closed before it (a cheap, hashed check that
+    # settles most cases), not closed at its start, or moved to an open state within it.
     rows = (
         Case.objects.filter(unit_id__in=units, created_at__lt=end)
         .annotate(state_at_start=_state_before(start), state_at_end=_state_before(end))
-        .filter(~Q(state_at_start__in=_CLOSED) | Exists(reopened_in_period))
+        .filter(
+            ~Exists(closed_before) | ~Q(state_at_start__in=_CLOSED) | Exists(reopened_in_period)
+        )
         .order_by()
         .values("source", "state_at_end")
         .annotate(n=Count("pk"))
@@ -284,97 +288,100 @@ def _discharges(units: list[int], period: Period) -> CountTable:
 # --- 5–6. Change between the first and second follow-up assessment ---------------------------
 
 
-def _first_of(case_ref: str):
-    """The id of the case's current first assessment (the newest, should there be two)."""
-    first = FollowUpAssessment.objects.filter(
-        case=OuterRef(case_ref), kind=FollowUpAssessment.Kind.FIRST, superseded_at__isnull=True
-    )
-    return Subquery(first.order_by("-assessed_on", "-pk").values("pk")[:1])
-
-
 def _compared_assessments(units: list[int], period: Period):
-    """Each case's current second assessment, when dated in the period and the case has a
-    current first one; annotated with the first's id."""
-    newer_second = FollowUpAssessment.objects.filter(
-        case=OuterRef("case"),
+    """(seconds, pairs): per case, its current second assessment when dated in the period and
+    the case has a current first one; and those two assessments of each such case.
+
+    Should a race have left two current assessments of a kind, the newest (date, then id)
+    counts. Anti-joins rather than a "newest" subquery per row: the database hashes them once.
+    """
+    current = FollowUpAssessment.objects.filter(superseded_at__isnull=True)
+    newer = current.filter(case=OuterRef("case"), kind=OuterRef("kind")).filter(
+        Q(assessed_on__gt=OuterRef("assessed_on"))
+        | Q(assessed_on=OuterRef("assessed_on"), pk__gt=OuterRef("pk"))
+    )
+    newest = current.filter(~Exists(newer))
+    has_first = current.filter(case=OuterRef("case"), kind=FollowUpAssessment.Kind.FIRST)
+    seconds = newest.filter(
+        case__unit_id__in=units,
         kind=FollowUpAssessment.Kind.SECOND,
-        superseded_at__isnull=True,
-        pk__gt=OuterRef("pk"),
+        assessed_on__gte=period.start,
+        assessed_on__lte=period.end,
+    ).filter(Exists(has_first))
+    pairs = newest.filter(
+        kind__in=(FollowUpAssessment.Kind.FIRST, FollowUpAssessment.Kind.SECOND),
+        case__in=seconds.values("case"),
+    )
+    return seconds, pairs
+
+
+def _compared_ratings(pairs):
+    """The ratings of both assessments of each compared case, per case and life-area code:
+    how many are given and their difference (second − first, higher is better)."""
+    signed = Conditional(
+        When(kind=FollowUpAssessment.Kind.SECOND, then=F("ratings__rating")),
+        default=-F("ratings__rating"),
+        output_field=IntegerField(),
     )
     return (
-        FollowUpAssessment.objects.filter(
-            case__unit_id__in=units,
-            kind=FollowUpAssessment.Kind.SECOND,
-            superseded_at__isnull=True,
-            assessed_on__gte=period.start,
-            assessed_on__lte=period.end,
-        )
-        .filter(~Exists(newer_second))
-        .annotate(first_id=_first_of("case"))
-        .filter(first_id__isnull=False)
-    )
-
-
-IMPROVED, UNCHANGED, WORSENED = "improved", "unchanged", "worsened"
-
-
-def _follow_up_change(units: list[int], compared) -> CountTable:
-    before = FollowUpRating.objects.filter(
-        assessment_id=OuterRef("first_id"), life_area_id=OuterRef("life_area_id")
-    ).values("rating")[:1]
-    rated = (
-        FollowUpRating.objects.filter(assessment__in=compared.values("pk"), rating__isnull=False)
-        .annotate(first_id=_first_of("assessment__case"))
-        .annotate(before=Subquery(before, output_field=IntegerField()))
-        .filter(before__isnull=False)
-        .annotate(
-            change=Conditional(
-                When(rating__gt=F("before"), then=Value(IMPROVED)),
-                When(rating=F("before"), then=Value(UNCHANGED)),
-                default=Value(WORSENED),
-                output_field=CharField(),
-            )
-        )
+        pairs.filter(ratings__rating__isnull=False)
         .order_by()
-        .values("assessment__case__unit_id", "life_area__code", "change")
-        .annotate(n=Count("pk"))
+        .values("case", code=F("ratings__life_area__code"))
+        .annotate(given=Count("ratings__pk"), difference=Sum(signed))
     )
-    counts: dict[tuple, int] = {}
-    rated_units: set[tuple[int, str]] = set()
-    for r in rated:
-        code = r["life_area__code"]
-        counts[code, r["change"]] = counts.get((code, r["change"]), 0) + r["n"]
-        rated_units.add((r["assessment__case__unit_id"], code))
+
+
+CHANGES = (("improved", "gt"), ("unchanged", "exact"), ("worsened", "lt"))
+
+
+def _follow_up_change(units: list[int], seconds, pairs) -> tuple[CountTable, int]:
+    """The table, and the number of cases compared.
+
+    Two levels of aggregation (per case and area, then per area) in one query, with no
+    subquery per case or rating.
+    """
     cases_per_unit = {
         r["case__unit_id"]: r["n"]
-        for r in compared.order_by().values("case__unit_id").annotate(n=Count("pk"))
+        for r in seconds.order_by().values("case__unit_id").annotate(n=Count("pk"))
     }
-    # A life area applies to the compared cases of every unit that has it in its list (or
-    # rated it anyway); where no change could be measured, the case counts as not rated.
+    # Life areas by code across the units; the first unit's wording (in list order) names
+    # one. An area applies to the compared cases of every unit with it in its list.
     labels: dict[str, str] = {}
+    active: set[str] = set()
     applicable: dict[str, int] = {}
-    seen: set[tuple[int, str]] = set()
     for area in (
         LifeArea.objects.filter(unit_id__in=units)
         .order_by("position", "unit_id", "pk")
         .values("unit_id", "code", "label", "active")
     ):
-        key = (area["unit_id"], area["code"])
-        if not (area["active"] or key in rated_units) or key in seen:
-            continue
-        seen.add(key)
-        labels.setdefault(area["code"], area["label"])
-        applicable[area["code"]] = applicable.get(area["code"], 0) + cases_per_unit.get(
-            area["unit_id"], 0
+        code = area["code"]
+        labels.setdefault(code, area["label"])
+        if area["active"]:
+            active.add(code)
+        applicable[code] = applicable.get(code, 0) + cases_per_unit.get(area["unit_id"], 0)
+    counts = {}
+    if labels and cases_per_unit:
+        counts = _compared_ratings(pairs).aggregate(
+            **{
+                f"area{index}_{change}": Count(
+                    "case",
+                    filter=Q(code=code, given=2, **{f"difference__{lookup}": 0}),
+                )
+                for index, code in enumerate(labels)
+                for change, lookup in CHANGES
+            }
         )
-    grid = []
-    for code in labels:
-        measured = [counts.get((code, change), 0) for change in (IMPROVED, UNCHANGED, WORSENED)]
+    grid, row_labels = [], []
+    for index, (code, label) in enumerate(labels.items()):
+        measured = [counts.get(f"area{index}_{change}", 0) for change, _lookup in CHANGES]
+        if code not in active and not any(measured):
+            continue  # retired everywhere and nothing to show
+        row_labels.append(label)
         grid.append([*measured, max(applicable[code] - sum(measured), 0)])
-    return CountTable(
+    table = CountTable(
         key="follow_up_change",
         title=_("Förändring per livsområde mellan första och andra uppföljningen"),
-        row_labels=list(labels.values()),
+        row_labels=row_labels,
         column_labels=[_("Förbättrad"), _("Oförändrad"), _("Försämrad"), _("Ej skattad")],
         counts=grid,
         column_totals=False,
@@ -384,23 +391,25 @@ def _follow_up_change(units: list[int], compared) -> CountTable:
             "”ej skattad” när någon av dem saknar skattning."
         ),
     )
+    return table, sum(cases_per_unit.values())
 
 
-def _changed(name: str) -> Q:
-    """The indicator differs from the first assessment's, a missing value counting as one."""
-    mine, theirs = Q(**{f"{name}__isnull": True}), Q(**{f"first_{name}__isnull": True})
-    both = ~mine & ~theirs
-    return (mine & ~theirs) | (~mine & theirs) | (both & ~Q(**{name: F(f"first_{name}")}))
-
-
-def _follow_up_indicators(compared) -> CountTable:
-    first = FollowUpAssessment.objects.filter(pk=OuterRef("first_id"))
-    with_first = compared.annotate(
-        **{f"first_{name}": Subquery(first.values(name)[:1]) for name in INDICATORS}
+def _follow_up_indicators(pairs, compared: int) -> CountTable:
+    # Per case, its two assessments side by side: an indicator changed when they hold two
+    # different values, or a value and a missing one. No subquery per case.
+    per_case = (
+        pairs.order_by()
+        .values("case")
+        .annotate(
+            **{f"values_{name}": Count(name, distinct=True) for name in INDICATORS},
+            **{f"known_{name}": Count(name) for name in INDICATORS},
+        )
     )
-    totals = with_first.order_by().aggregate(
-        n=Count("pk"),
-        **{name: Count("pk", filter=_changed(name)) for name in INDICATORS},
+    changed = per_case.aggregate(
+        **{
+            name: Count("case", filter=Q(**{f"values_{name}__gt": 1}) | Q(**{f"known_{name}": 1}))
+            for name in INDICATORS
+        }
     )
     return CountTable(
         key="follow_up_indicators",
@@ -410,7 +419,7 @@ def _follow_up_indicators(compared) -> CountTable:
             for name in INDICATORS
         ],
         column_labels=[_("Förändrad"), _("Oförändrad")],
-        counts=[[totals[name], totals["n"] - totals[name]] for name in INDICATORS],
+        counts=[[changed[name], compared - changed[name]] for name in INDICATORS],
         column_totals=False,
         note=_(
             "Samma ärenden som förändringen per livsområde: om indikatorn har ett annat värde "
@@ -425,12 +434,12 @@ def _follow_up_indicators(compared) -> CountTable:
 def _measures(units: list[int], period: Period) -> CountTable:
     kind = Conditional(
         When(responsible_organisation__isnull=False, then=F("responsible_organisation__kind")),
-        When(responsible_staff__isnull=False, then=Value(Organisation.Kind.SOCIAL_SERVICES)),
+        When(responsible_staff__isnull=False, then=Value(Organisation.Kind.SOCIAL_SERVICES.value)),
         When(
             responsible_member__organisation__isnull=False,
             then=F("responsible_member__organisation__kind"),
         ),
-        default=Value(Organisation.Kind.OTHER),
+        default=Value(Organisation.Kind.OTHER.value),
         output_field=CharField(),
     )
     rows = (
@@ -604,7 +613,8 @@ def _trend(units: list[int], period: Period) -> CountTable:
 def compute(unit_ids: Collection[int], period: Period) -> Figures:
     """Every figure of the statistics page for these units (summed) and this period."""
     units = sorted(set(unit_ids))
-    compared = _compared_assessments(units, period)
+    seconds, pairs = _compared_assessments(units, period)
+    follow_up_change, compared = _follow_up_change(units, seconds, pairs)
     return Figures(
         period=period,
         tables=[
@@ -612,8 +622,8 @@ def compute(unit_ids: Collection[int], period: Period) -> Figures:
             _decisions(units, period),
             _consent(units, period),
             _discharges(units, period),
-            _follow_up_change(units, compared),
-            _follow_up_indicators(compared),
+            follow_up_change,
+            _follow_up_indicators(pairs, compared),
             _measures(units, period),
             _deviations(units, period),
         ],
