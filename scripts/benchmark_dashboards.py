@@ -18,9 +18,11 @@ as any reading does.
 import argparse
 import logging
 import os
+import re
 import statistics
 import sys
 import time
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -42,7 +44,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from insats.cases.models import Case  # noqa: E402
-from insats.organisations.models import User  # noqa: E402
+from insats.organisations.models import Membership, User  # noqa: E402
 
 BUDGET_MS = 500
 _YEAR = date.today().year
@@ -51,7 +53,7 @@ URLS = (
     "/arbetsledning/",
     "/statistik/",
     "/statistik/?period=tertial",
-    "/statistik/?period=half",
+    "/statistik/?period=half&number=1",
     "/statistik/?period=year",
     f"/statistik/?period=year&year={_YEAR - 1}&enhet=alla",
     f"/statistik/?period=custom&start={_YEAR - 4}-01-01&end={_YEAR}-12-31&enhet=alla",
@@ -72,15 +74,53 @@ def default_users() -> list[str]:
     ).get("unit_id")
     names = []
     if biggest is not None:
-        staff = User.objects.filter(memberships__organisation__unit_id=biggest, is_active=True)
+        memberships = Membership.objects.filter(organisation__unit_id=biggest, user__is_active=True)
         for role in ("supervisor", "coordinator", "leadership", "analyst"):
-            user = staff.filter(memberships__role=role).order_by("username").first()
-            if user is not None:
-                names.append(user.username)
+            candidates = set(memberships.filter(role=role).values_list("user_id", flat=True))
+            # Prefer the unit's own people (fewest units) over those who see every unit.
+            reach = (
+                Membership.objects.filter(user_id__in=candidates)
+                .values("user_id", "user__username")
+                .annotate(n=Count("pk"))
+                .order_by("n", "user__username")
+                .first()
+            )
+            if reach is not None:
+                names.append(reach["user__username"])
     for name in ("last-alla-ledning", "last-alla-analytiker"):
         if User.objects.filter(username=name).exists():
             names.append(name)
-    return names
+    return list(dict.fromkeys(names))
+
+
+def short_sql(sql: str, limit: int = 1200) -> str:
+    """The SQL without its column list and with long id lists folded, to fit a terminal."""
+    depth = 0
+    for index, char in enumerate(sql):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and sql.startswith(" FROM ", index) and sql.startswith("SELECT "):
+            sql = "SELECT … " + sql[index + 1 :]
+            break
+    sql = re.sub(
+        r"IN \(((?:\d+, ){8,}\d+)\)",
+        lambda m: f"IN (…{m.group(1).count(',') + 1} ids…)",
+        sql,
+    )
+    return sql if len(sql) <= limit else sql[:limit] + " …"
+
+
+def repeated(queries, top: int = 3) -> list[tuple[int, str]]:
+    """Statements run many times with different values: the mark of a query per row."""
+    shapes = Counter(
+        re.sub(r"'[^']*'|\b\d+\b", "?", q["sql"]) for q in queries if q["sql"].startswith("SELECT")
+    )
+    return [(n, shape) for shape, n in shapes.most_common(top) if n > 5]
+
+
+def explain(sql: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+        return "\n".join(f"      {row[0]}" for row in cursor.fetchall())
 
 
 def measure(client: Client, url: str, repeat: int) -> dict:
@@ -104,6 +144,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--url", action="append", help="only these paths (repeatable)")
     parser.add_argument("--budget", type=int, default=BUDGET_MS, help="milliseconds")
+    parser.add_argument(
+        "--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query of slow pages"
+    )
     args = parser.parse_args()
 
     settings_db = connection.settings_dict
@@ -153,7 +196,11 @@ def main() -> int:
         print(f"\n{url} as {username}: median {median:.0f} ms; slowest queries:")
         ranked = sorted(queries, key=lambda q: float(q["time"]), reverse=True)[:5]
         for q in ranked:
-            print(f"  {float(q['time']) * 1000:8.1f} ms  {q['sql'][:1500]}")
+            print(f"  {float(q['time']) * 1000:8.1f} ms  {short_sql(q['sql'])}")
+        for n, shape in repeated(queries):
+            print(f"  repeated {n}×: {short_sql(shape, 400)}")
+        if args.explain and ranked and connection.vendor == "postgresql":
+            print(explain(ranked[0]["sql"]))
     print(f"\n{len(slow)} page/user combination(s) over {args.budget} ms (median).")
     return 0
 

@@ -23,11 +23,10 @@ class PeriodForm(forms.Form):
     period = forms.ChoiceField(label=gettext_lazy("Period"), choices=periods.KINDS)
     year = forms.IntegerField(label=gettext_lazy("År"), required=False)
     number = forms.TypedChoiceField(
-        label=gettext_lazy("Tertial eller halvår"),
+        label=gettext_lazy("Tertial 1–3 / halvår 1–2"),
         coerce=int,
         required=False,
         choices=[(1, "1"), (2, "2"), (3, "3")],
-        help_text=gettext_lazy("Tertial 1–3 eller halvår 1–2. Används inte för helår."),
     )
     start = forms.DateField(
         label=gettext_lazy("Från och med"),

@@ -315,6 +315,38 @@ def open_collaboration(page, live_server, world, sign_in):
     page.goto(f"{live_server.url}/samverkan/")
 
 
+def open_statistics(page, live_server, world, sign_in):
+    for _ in range(6):
+        world.case()
+    sign_in(world.leadership)
+    page.goto(f"{live_server.url}/statistik/")
+    expect(page.locator("main svg").first).to_be_visible()
+
+
+def open_statistics_errors(page, live_server, world, sign_in):
+    sign_in(world.analyst)
+    page.goto(f"{live_server.url}/statistik/?period=custom&start=2026-05-10&end=2026-05-01")
+    expect(page.locator("#error-summary")).to_be_visible()
+
+
+def open_export(page, live_server, world, sign_in):
+    sign_in(world.analyst)
+    page.goto(f"{live_server.url}/statistik/export/")
+    expect(page.locator("main form")).to_be_visible()
+
+
+def open_staff_safety(page, live_server, world, sign_in):
+    sign_in(world.supervisor)
+    page.goto(f"{live_server.url}/personalsakerhet/")
+
+
+def open_safety_talk_errors(page, live_server, world, sign_in):
+    sign_in(world.supervisor)
+    page.goto(f"{live_server.url}/personalsakerhet/samtal/nytt/")
+    page.locator("main form").get_by_role("button").last.click()
+    expect(page.locator("#error-summary")).to_be_visible()
+
+
 PAGES = {
     "login": open_login,
     "login-failed": open_login_failed,
@@ -341,6 +373,11 @@ PAGES = {
     "meeting-detail": open_meeting_detail,
     "deviation-form-errors": open_deviation_form_errors,
     "collaboration": open_collaboration,
+    "statistics": open_statistics,
+    "statistics-errors": open_statistics_errors,
+    "export": open_export,
+    "staff-safety": open_staff_safety,
+    "safety-talk-errors": open_safety_talk_errors,
 }
 
 
