@@ -16,3 +16,6 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = BASE_DIR / "var" / "test-files"  # noqa: F405
+
+# Every test computes its own figures: a cache kept between tests could serve another test's.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}

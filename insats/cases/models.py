@@ -166,6 +166,12 @@ class CaseTransition(models.Model):
         verbose_name = _("händelse i ärendet")
         verbose_name_plural = _("händelser i ärendet")
         ordering = ["at", "pk"]
+        # "Which state was the case in at time T" (statistics, exports) reads the last move
+        # before T per case; discharges per period read moves by target state and time.
+        indexes = [
+            models.Index(fields=["case", "at"], name="casetransition_case_at"),
+            models.Index(fields=["to_state", "at"], name="casetransition_state_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case}: {self.from_state} → {self.to_state}"

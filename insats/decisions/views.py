@@ -22,6 +22,7 @@ from insats.investigation.services import unit_life_areas
 from insats.investigation.views.common import current_version, record_or_404
 from insats.organisations.models import Unit
 from insats.plans.selectors import attention_for_staff
+from insats.reporting import charts
 
 from . import enrolment, selectors, services
 from .forms import (
@@ -309,6 +310,27 @@ def follow_up_detail(request, pk: int, record_pk: int):
 # --- The supervisor's overview --------------------------------------------------------------
 
 
+def _caseload_chart(overview):
+    """Open cases per coordinator, before and after enrolment (the table beside has the same)."""
+    rows = [*overview.caseload, *filter(None, [overview.without_coordinator])]
+    if not rows:
+        return None
+    names = [
+        row.coordinator.get_full_name() or row.coordinator.username
+        if row.coordinator
+        else _("Utan aktiv lots")
+        for row in rows
+    ]
+    return charts.grouped_columns(
+        _("Ärenden per lots"),
+        names,
+        [
+            (_("Aktualisering–beslut"), [(row.early, str(row.early)) for row in rows]),
+            (_("Inskrivna"), [(row.enrolled, str(row.enrolled)) for row in rows]),
+        ],
+    )
+
+
 @access_policy(SIGNED_IN)
 def supervision(request):
     """Everything in one unit that needs the supervisor's attention, on one page.
@@ -344,6 +366,7 @@ def supervision(request):
             "today": today,
             "attention": attention,
             "summary": selectors.supervision_summary(overview, attention),
+            "caseload_chart": _caseload_chart(overview),
             "unit": unit,
             "units": units,
             "unit_param": UNIT_PARAM,

@@ -95,8 +95,14 @@ def attention_for_staff(user, units, today: date) -> Attention:
         case__unit_id__in=units - supervised, case__coordinator=user
     )
     plans = ActionPlan.objects.filter(in_scope).exclude(case__state__in=CLOSED_STATES)
+    # Joined rather than `plan__in=plans`: PostgreSQL would otherwise scan every overdue
+    # measure of every unit before matching them to the plans (measured 0.5 s at 290 units).
+    measure_scope = Q(plan__case__unit_id__in=supervised) | Q(
+        plan__case__unit_id__in=units - supervised, plan__case__coordinator=user
+    )
     overdue_measures = list(
-        PlanMeasure.objects.filter(plan__in=plans, status__in=PlanMeasure.OPEN, due_on__lt=today)
+        PlanMeasure.objects.filter(measure_scope, status__in=PlanMeasure.OPEN, due_on__lt=today)
+        .exclude(plan__case__state__in=CLOSED_STATES)
         .select_related(
             "plan__case__unit",
             "goal__life_area",

@@ -79,6 +79,7 @@ class GroupedColumns:
 
 COLUMN_WIDTH = 18
 GROUP_GAP = 26
+GROUP_MIN = 110
 PLOT_HEIGHT = 160
 
 
@@ -88,7 +89,8 @@ def grouped_columns(title: str, categories, series) -> GroupedColumns:
     categories = list(categories)
     series = list(series)
     largest = max((value for _name, cells in series for value, _text in cells if value), default=0)
-    group_width = COLUMN_WIDTH * len(series) + GROUP_GAP
+    # Wide enough for its label (about 16 characters) under the columns.
+    group_width = max(COLUMN_WIDTH * len(series) + GROUP_GAP, GROUP_MIN)
     chart = GroupedColumns(
         title=title,
         width=max(group_width * len(categories) + 20, 320),

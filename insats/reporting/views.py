@@ -5,9 +5,11 @@ Pages show counts only, never a case: the figures pass through small-cell suppre
 """
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from insats.access import log, policy
 from insats.access.decorators import SIGNED_IN, access_policy
@@ -25,6 +27,29 @@ def _units_or_404(user) -> list[Unit]:
     return units
 
 
+# Figures over many units (a central analyst's "all my units") take seconds at national scale;
+# they are kept briefly so that moving between the page and its PDF does not recompute them.
+MANY_UNITS_CACHE_SECONDS = 10 * 60
+
+
+def _figures(unit_ids: list[int], period):
+    if len(unit_ids) == 1:
+        return statistics.compute(unit_ids, period)
+    key = ":".join(
+        [
+            "statistics",
+            get_language() or "",
+            ",".join(map(str, sorted(unit_ids))),
+            period.kind,
+            period.start.isoformat(),
+            period.end.isoformat(),
+        ]
+    )
+    return cache.get_or_set(
+        key, lambda: statistics.compute(unit_ids, period), MANY_UNITS_CACHE_SECONDS
+    )
+
+
 def _context(request) -> dict:
     """The form and, when it is valid, the shown figures; logged once per unit."""
     form = PeriodForm(request.GET, units=_units_or_404(request.user))
@@ -34,7 +59,7 @@ def _context(request) -> dict:
     threshold = settings.STATISTICS_MIN_CELL
     units = form.chosen_units
     period = form.chosen_period
-    figures = statistics.compute([unit.pk for unit in units], period)
+    figures = _figures([unit.pk for unit in units], period)
     tables = [presentation.show_table(table, threshold) for table in figures.tables]
     by_key = {table.key: table for table in tables}
     context.update(
@@ -54,12 +79,12 @@ def _context(request) -> dict:
 
 
 def _log(request, context, action) -> None:
-    for unit in context.get("units", ()):
-        log.record(
+    if "units" in context:
+        log.record_units(
             user=request.user,
             action=action,
             object_type="statistics",
-            unit_id=unit.pk,
+            unit_ids=[unit.pk for unit in context["units"]],
             detail=f"period={context['period'].start}..{context['period'].end}",
         )
 

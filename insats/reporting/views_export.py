@@ -12,7 +12,6 @@ import secrets
 
 from django import forms
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Count, Max
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import render
@@ -63,15 +62,13 @@ def _log_export(user, dataset: export.Dataset, fmt: str) -> None:
         f"export={secrets.token_hex(4)} period={export.period_slug(dataset.period)} "
         f"format={fmt} rows={len(dataset.rows)} k={dataset.k} units={unit_ids}"
     )
-    with transaction.atomic():
-        for unit in dataset.units:
-            log.record(
-                user=user,
-                action=log.Action.EXPORT,
-                object_type=export.OBJECT_TYPE,
-                unit_id=unit.pk,
-                detail=detail,
-            )
+    log.record_units(
+        user=user,
+        action=log.Action.EXPORT,
+        object_type=export.OBJECT_TYPE,
+        unit_ids=[unit.pk for unit in dataset.units],
+        detail=detail,
+    )
 
 
 def _download(dataset: export.Dataset, fmt: str):

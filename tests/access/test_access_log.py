@@ -413,3 +413,19 @@ def test_any_single_mutation_is_detected_where_it_happened(unit_a, kit_case, rec
 
     assert not result.ok
     assert result.broken_at == expected, result
+
+
+def test_a_read_over_several_units_appends_one_linked_entry_per_unit(logged, unit_a, unit_b):
+    before = AccessLogEntry.objects.count()
+    log.record_units(
+        user=unit_a.analyst,
+        action=log.Action.VIEW,
+        object_type="statistics",
+        unit_ids=[unit_b.unit.pk, unit_a.unit.pk, unit_a.unit.pk],
+        detail="period=2026-01-01..2026-04-30",
+    )
+    added = list(AccessLogEntry.objects.order_by("pk")[before:])
+    assert [entry.unit_id for entry in added] == sorted({unit_a.unit.pk, unit_b.unit.pk})
+    assert {entry.username for entry in added} == {unit_a.analyst.username}
+    result = log.verify()
+    assert result.ok and result.checked == before + 2
