@@ -4,6 +4,8 @@ Pages show counts only, never a case: the figures pass through small-cell suppre
 (`presentation`) before any template sees them. Each view is logged once per unit.
 """
 
+import hashlib
+
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404
@@ -35,16 +37,8 @@ MANY_UNITS_CACHE_SECONDS = 10 * 60
 def _figures(unit_ids: list[int], period):
     if len(unit_ids) == 1:
         return statistics.compute(unit_ids, period)
-    key = ":".join(
-        [
-            "statistics",
-            get_language() or "",
-            ",".join(map(str, sorted(unit_ids))),
-            period.kind,
-            period.start.isoformat(),
-            period.end.isoformat(),
-        ]
-    )
+    units = hashlib.sha256(",".join(map(str, sorted(unit_ids))).encode()).hexdigest()
+    key = f"statistics:{get_language()}:{units}:{period.kind}:{period.start}:{period.end}"
     return cache.get_or_set(
         key, lambda: statistics.compute(unit_ids, period), MANY_UNITS_CACHE_SECONDS
     )
