@@ -38,10 +38,17 @@ def generate(seed: int = 3) -> str:
         cases=60,
         seed=seed,
         today=TODAY,
+        not_production=True,
         stdout=out,
         skip_checks=True,
     )
     return out.getvalue()
+
+
+def test_it_refuses_without_confirmation_when_debug_is_off():
+    with pytest.raises(CommandError, match="not-production"):
+        call_command("generate_load_data", units=1, cases=1, skip_checks=True)
+    assert not User.objects.filter(username__startswith="last-").exists()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ Start from a fresh database instead. Every generated login has the password "loa
 
 from datetime import date
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from insats.demo import loadgen
@@ -26,8 +27,19 @@ class Command(BaseCommand):
             default=None,
             help="Generate as if today were this date (YYYY-MM-DD), for reproducible runs.",
         )
+        parser.add_argument(
+            "--not-production",
+            action="store_true",
+            help="Confirm this database is not production (needed when DEBUG is off).",
+        )
 
-    def handle(self, *args, units, cases, seed, batch_size, today, **options):
+    def handle(self, *args, units, cases, seed, batch_size, today, not_production, **options):
+        # Thousands of users with one known password: never in production by mistake.
+        if not (settings.DEBUG or not_production):
+            raise CommandError(
+                "Refusing to generate load data with DEBUG off; pass --not-production if this "
+                "database is for load tests only."
+            )
         if units < 1 or cases < 0:
             raise CommandError("--units must be at least 1 and --cases at least 0.")
         try:
