@@ -260,3 +260,40 @@ def competence_rows(unit_id: int, coordinator) -> list[CompetenceRow]:
         ).select_related("updated_by")
     }
     return [CompetenceRow(item, records.get(item.pk)) for item in unit_competence_items(unit_id)]
+
+
+@dataclass
+class DistrictEvidence:
+    """What the system knows for two of the district checklist's questions (seed 001)."""
+
+    staff: int
+    talked: int  # operative staff with a talk held during the year
+    coordinators: int
+    competent: int  # coordinators meeting every active requirement
+
+    @property
+    def every_staff_talked(self) -> bool:
+        return self.staff > 0 and self.talked == self.staff
+
+    @property
+    def every_coordinator_competent(self) -> bool:
+        return self.coordinators > 0 and self.competent == self.coordinators
+
+
+def district_evidence(unit: Unit, year: int) -> DistrictEvidence:
+    """Safety talks held in `year` and competence met, as evidence beside the checklist's
+    answers (which stay the answerer's own judgement)."""
+    staff = list(operative_staff(unit.pk).values_list("pk", flat=True))
+    talked = (
+        SafetyTalk.objects.filter(unit=unit, employee__in=staff, held_on__year=year)
+        .values("employee")
+        .distinct()
+        .count()
+    )
+    summaries, items = competence_overview(unit)
+    return DistrictEvidence(
+        staff=len(staff),
+        talked=talked,
+        coordinators=len(summaries),
+        competent=sum(1 for row in summaries if items and not row.missing),
+    )

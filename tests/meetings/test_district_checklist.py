@@ -170,3 +170,45 @@ def test_units_are_kept_apart(unit_a, unit_b, login):
         user=unit_b.coordinator, object_type="district_checklist", action="create"
     ).get()
     assert entry.unit_id == unit_b.unit.pk
+
+
+def test_the_page_shows_what_insats_knows_of_safety_talks_and_competence(unit_a, login):
+    """Operative staff: two coordinators and an investigator. One talk this year, one last year
+    (not counted); one coordinator meets every requirement."""
+    from datetime import timedelta
+
+    from insats.staffsafety import selectors as safety
+    from insats.staffsafety import services as safety_services
+    from insats.staffsafety.models import CompetenceItem
+
+    unit = unit_a.unit
+    safety_services.unit_copy_template_items(unit=unit)
+    today = timezone.localdate()
+    for employee, held_on in (
+        (unit_a.coordinator, today),
+        (unit_a.investigator, today.replace(month=1, day=1) - timedelta(days=1)),
+    ):
+        safety_services.talk_create(
+            unit=unit,
+            by=unit_a.supervisor,
+            employee=employee,
+            held_on=held_on,
+            manager=unit_a.supervisor,
+            items=[
+                {"item": item, "gone_through": True, "comment": ""}
+                for item in safety.checklist_items(unit.pk)
+            ],
+        )
+    safety_services.competence_save(
+        unit=unit,
+        coordinator=unit_a.coordinator2,
+        by=unit_a.supervisor,
+        rows=[
+            {"item": item, "met_on": today, "note": ""}
+            for item in CompetenceItem.objects.filter(unit=unit, active=True)
+        ],
+    )
+    body = login(unit_a.coordinator).get(CHECKLIST).content.decode()
+    year = today.year
+    assert f"Säkerhetssamtal under {year}: 1 av 3 operativa medarbetare." in body
+    assert "Kompetenskraven uppfyllda: 1 av 2 lotsar." in body

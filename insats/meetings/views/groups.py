@@ -27,6 +27,7 @@ from insats.core.forms import add_service_errors
 from insats.core.units import UNIT_PARAM, chosen_unit, staff_units_or_404
 from insats.documents.pdf import pdf_response, render_pdf
 from insats.organisations.models import Unit
+from insats.staffsafety.selectors import district_evidence
 
 from .. import services_groups as services
 from ..forms_groups import (
@@ -591,6 +592,7 @@ def district_checklist(request):
             "form": form,
             "history": history,
             "question_count": len(DistrictChecklist.QUESTIONS),
+            "evidence": district_evidence(unit, year),
         },
     )
 
