@@ -8,7 +8,7 @@ alias, case number, free text or exact date:
   the same key in every export to the same analyst (so follow-ups can be linked over time),
   another key for any other recipient, and nobody without the installation's key can turn it
   back into a case.
-- Dates are months (YYYY-MM), ages are bands.
+- Dates are months (YYYY-MM), ages are bands, the time to decision is whole weeks.
 - The quasi-identifiers (unit, intake month, age band, source, discharge month) are
   generalised with `anonymity.generalise` so that every published combination is shared by at
   least k rows (k = settings.STATISTICS_MIN_CELL), row by row as little as needed (LEVELS):
@@ -178,9 +178,13 @@ def _base_columns() -> list[Column]:
             ),
         ),
         Column(
-            "days_intake_to_decision",
-            _("Dagar till beslut"),
-            _("Antal dagar från aktualiseringen till det första beslutet."),
+            "weeks_intake_to_decision",
+            _("Veckor till beslut"),
+            _(
+                "Hela veckor från aktualiseringen till det första beslutet (dagar delat med "
+                "sju, avrundat nedåt): exakta dagar skulle tillsammans med månaderna peka ut "
+                "datum."
+            ),
         ),
         Column(
             "discharge_month",
@@ -599,7 +603,7 @@ def build(*, units: Sequence, period: Period, recipient, k: int | None = None) -
                 yes if consent else no,
                 decisions.get(decision_kind, "") if decision_kind else "",
                 _coarse(decision_on, _date_level(level)),
-                (decision_on - fact.intake).days if decision_on else None,
+                (decision_on - fact.intake).days // 7 if decision_on else None,
                 discharge_month,
                 reasons.get(reason, "") if end_state == State.DISCHARGED and reason else "",
                 days,

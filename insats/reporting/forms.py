@@ -12,8 +12,9 @@ from django.utils.translation import gettext_lazy
 from . import periods
 
 ALL_UNITS = "alla"
+FIRST_YEAR = 2000
 # Long enough for a multi-year comparison, short enough to stay a follow-up period.
-MAX_CUSTOM_DAYS = 5 * 366
+MAX_CUSTOM_MONTHS = 60
 
 
 class PeriodForm(forms.Form):
@@ -32,6 +33,7 @@ class PeriodForm(forms.Form):
         label=gettext_lazy("Från och med"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy("En egen period räknas i hela kalendermånader."),
     )
     end = forms.DateField(
         label=gettext_lazy("Till och med"),
@@ -59,11 +61,28 @@ class PeriodForm(forms.Form):
 
     def clean_year(self):
         year = self.cleaned_data.get("year")
-        if year is not None and not 2000 <= year <= self.today.year + 1:
+        if year is not None and not FIRST_YEAR <= year <= self.today.year + 1:
             raise ValidationError(
-                _("Ange ett år mellan 2000 och %(last)s.") % {"last": self.today.year + 1}
+                _("Ange ett år mellan %(first)s och %(last)s.")
+                % {"first": FIRST_YEAR, "last": self.today.year + 1}
             )
         return year
+
+    def _clean_day(self, name: str):
+        """Dates far outside the years with data would only overflow the period arithmetic."""
+        day = self.cleaned_data.get(name)
+        if day is not None and not FIRST_YEAR <= day.year <= self.today.year + 1:
+            raise ValidationError(
+                _("Ange ett datum mellan %(first)s och %(last)s.")
+                % {"first": f"{FIRST_YEAR}-01-01", "last": f"{self.today.year + 1}-12-31"}
+            )
+        return day
+
+    def clean_start(self):
+        return self._clean_day("start")
+
+    def clean_end(self):
+        return self._clean_day("end")
 
     def clean(self):
         data = super().clean()
@@ -76,10 +95,12 @@ class PeriodForm(forms.Form):
                 raise ValidationError(_("Ange både från och med och till och med."))
             if end < start:
                 self.add_error("end", _("Slutdatum kan inte vara före startdatum."))
-            elif (end - start).days > MAX_CUSTOM_DAYS:
+                return data
+            period = periods.custom(start, end)
+            if periods.months_in(period) > MAX_CUSTOM_MONTHS:
                 self.add_error("end", _("En egen period får vara högst fem år."))
             else:
-                data["period_obj"] = periods.custom(start, end)
+                data["period_obj"] = period
             return data
         year = data.get("year")
         if year is None:

@@ -1,6 +1,8 @@
-"""Reporting periods: tertial, half-year, year or a custom range of dates.
+"""Reporting periods: tertial, half-year, year or a custom range of whole months.
 
 A period is inclusive at both ends, as the municipalities' own follow-up reports count them.
+Custom periods are widened to whole calendar months: two periods a day apart would otherwise
+let their difference point at what happened on that single day.
 """
 
 from __future__ import annotations
@@ -67,22 +69,32 @@ def containing(kind: str, day: date) -> Period:
 
 
 def custom(start: date, end: date) -> Period:
+    """From the first day of `start`'s month to the last day of `end`'s month."""
     if end < start:
         raise ValueError("end before start")
-    return Period("custom", start, end)
+    return Period(
+        "custom",
+        start.replace(day=1),
+        _month_start(end.year, end.month + 1) - timedelta(days=1),
+    )
+
+
+def months_in(period: Period) -> int:
+    return (period.end.year - period.start.year) * 12 + period.end.month - period.start.month + 1
 
 
 def preceding(period: Period, count: int) -> list[Period]:
     """`count` periods of the same kind ending with `period`, oldest first.
 
-    A custom period is followed back by equally long periods directly before it.
+    A custom period is followed back by periods of as many months directly before it.
     """
     periods = [period]
     while len(periods) < count:
         first = periods[0]
         if first.kind == "custom":
-            end = first.start - timedelta(days=1)
-            periods.insert(0, Period("custom", end - timedelta(days=first.days - 1), end))
+            months = months_in(first)
+            start = _month_start(first.start.year, first.start.month - months)
+            periods.insert(0, custom(start, first.start - timedelta(days=1)))
         else:
             periods.insert(0, containing(first.kind, first.start - timedelta(days=1)))
     return periods

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from . import charts, suppression
-from .statistics import CountTable, Figures
+from .statistics import DECLINE_ROW, ENROL_ROW, CountTable, Figures
 
 
 @dataclass
@@ -36,13 +36,17 @@ def _bars_from(labels, cells) -> list[tuple[str, int | None, str]]:
     return [(label, cell.value, cell.text) for label, cell in zip(labels, cells, strict=True)]
 
 
-def show_table(table: CountTable, threshold: int) -> ShownTable:
-    protected = suppression.protect(
+def _protect(table: CountTable, threshold: int) -> suppression.Protected:
+    return suppression.protect(
         table.counts,
         threshold=threshold,
         row_totals=table.row_totals,
         column_totals=table.column_totals,
     )
+
+
+def show_table(table: CountTable, threshold: int) -> ShownTable:
+    protected = _protect(table, threshold)
     row_totals = protected.row_totals or [None] * len(table.row_labels)
     shown = ShownTable(
         key=table.key,
@@ -72,14 +76,43 @@ def show_table(table: CountTable, threshold: int) -> ShownTable:
     return shown
 
 
-def show_trend(table: CountTable, threshold: int) -> ShownTable:
-    """Periods as rows, series as columns; drawn as grouped columns per period."""
-    shown = show_table(table, threshold)
+def _column_total(table: CountTable, threshold: int) -> suppression.Cell:
+    """The one-column table's total as its page shows it."""
+    if not table.counts:
+        return suppression.protect_value(0, threshold=threshold)
+    return _protect(table, threshold).column_totals[0]
+
+
+def show_trend(figures: Figures, threshold: int) -> ShownTable:
+    """Periods as rows, series as columns; drawn as grouped columns per period.
+
+    Each figure is the very cell its period's own page shows (consent total, enrolment cell,
+    discharge total), so a figure hidden there is hidden here too. The trend has no totals.
+    """
+    table = figures.trend
+    rows = []
+    for label, source in zip(table.row_labels, figures.trend_sources, strict=True):
+        decisions = _protect(source.decisions, threshold)
+        cells = [
+            _column_total(source.consent, threshold),
+            decisions.cells[ENROL_ROW][0],
+            _column_total(source.discharges, threshold),
+        ]
+        rows.append((str(label), cells, None))
+    shown = ShownTable(
+        key=table.key,
+        title=str(table.title),
+        note=str(table.note),
+        column_labels=[str(label) for label in table.column_labels],
+        rows=rows,
+        column_totals=None,
+        total=None,
+    )
     shown.chart = charts.grouped_columns(
         shown.title,
-        [label for label, _cells, _total in shown.rows],
+        [label for label, _cells, _total in rows],
         [
-            (name, [(cells[index].value, cells[index].text) for _l, cells, _t in shown.rows])
+            (name, [(cells[index].value, cells[index].text) for _l, cells, _t in rows])
             for index, name in enumerate(shown.column_labels)
         ],
     )
@@ -96,11 +129,21 @@ class ShownLeadTime:
 
 
 def show_lead_time(figures: Figures, threshold: int) -> ShownLeadTime:
-    """Median and quartiles only when enough cases stand behind them."""
+    """Median and quartiles only when enough cases stand behind them.
+
+    The number of decisions behind them is exact only when the decisions table shows both
+    enrolments and declines: next to a shown enrolment count it would otherwise bound a
+    hidden decline count (and pin it when the difference is threshold − 1).
+    """
     lead = figures.lead_time
     enough = lead.n >= threshold
+    n = suppression.protect_value(lead.n, threshold=threshold)
+    decisions = next(table for table in figures.tables if table.key == "decisions")
+    shown_decisions = _protect(decisions, threshold).cells
+    if enough and any(shown_decisions[row][0].suppressed for row in (ENROL_ROW, DECLINE_ROW)):
+        n = suppression.Cell(None, f"≥{threshold}")
     return ShownLeadTime(
-        n=suppression.protect_value(lead.n, threshold=threshold),
+        n=n,
         median=lead.median if enough else None,
         q1=lead.q1 if enough else None,
         q3=lead.q3 if enough else None,
@@ -123,8 +166,10 @@ class ShownCosts:
 
 
 def show_costs(figures: Figures, threshold: int) -> ShownCosts:
-    """A kind's cost is shown only when its number of cases is; the total only when it cannot
-    give one hidden kind's cost away by subtraction (no hidden kind, or at least two)."""
+    """A kind's cost is shown only when its number of cases is; the total only when nothing is
+    hidden, or when the hidden kinds are at least two and together hold at least `threshold`
+    cases: else subtracting the shown costs would give away one kind's cost, a single
+    person's, or that the hidden kinds are all empty."""
     protected = suppression.protect(
         [[row.cases] for row in figures.costs],
         threshold=threshold,
@@ -141,7 +186,8 @@ def show_costs(figures: Figures, threshold: int) -> ShownCosts:
                 cost=None if cases.suppressed else row.cost,
             )
         )
-    if sum(row.cost is None for row in shown.rows) != 1:
+    hidden = [raw for raw, row in zip(figures.costs, shown.rows, strict=True) if row.cost is None]
+    if not hidden or (len(hidden) > 1 and sum(raw.cases for raw in hidden) >= threshold):
         shown.total_cost = sum((row.cost for row in figures.costs), Decimal(0))
     return shown
 

@@ -54,6 +54,9 @@ TREND_PERIODS = 6
 _CLOSED = sorted(str(state) for state in CLOSED_STATES)
 # The decisions that end the investigation: the lead time runs from intake to the first of them.
 FIRST_DECISION_KINDS = (CaseDecision.Kind.ENROL, CaseDecision.Kind.DECLINE)
+# The enrolment's and the decline's rows in the decisions table (rows in choice order).
+ENROL_ROW = CaseDecision.Kind.values.index(CaseDecision.Kind.ENROL)
+DECLINE_ROW = CaseDecision.Kind.values.index(CaseDecision.Kind.DECLINE)
 
 
 @dataclass
@@ -87,12 +90,31 @@ class CostRow:
 
 
 @dataclass
+class TrendSource:
+    """The tables one trend row is read from, exactly as that period's own page shows them."""
+
+    consent: CountTable
+    decisions: CountTable
+    discharges: CountTable
+
+    @property
+    def counts(self) -> list[int]:
+        """Intakes, enrolments, discharges."""
+        return [
+            sum(row[0] for row in self.consent.counts),
+            self.decisions.counts[ENROL_ROW][0],
+            sum(row[0] for row in self.discharges.counts),
+        ]
+
+
+@dataclass
 class Figures:
     period: Period
     tables: list[CountTable]  # in display order
     lead_time: LeadTime
     costs: list[CostRow]  # one row per placement kind, in choice order
     trend: CountTable  # the last TREND_PERIODS periods: intakes, enrolments, discharges
+    trend_sources: list[TrendSource]  # per trend row, the tables its figures come from
 
 
 class DaysBetween(Func):
@@ -245,7 +267,15 @@ def _consent(units: list[int], period: Period) -> CountTable:
 # --- 4. Discharges -------------------------------------------------------------------------
 
 
-def _discharges(units: list[int], period: Period) -> CountTable:
+def _discharge_reasons(units: list[int]) -> list[dict]:
+    return list(
+        DischargeReason.objects.filter(unit_id__in=units)
+        .order_by("position", "unit_id", "pk")
+        .values("code", "label", "active")
+    )
+
+
+def _discharges(units: list[int], period: Period, reasons: list[dict]) -> CountTable:
     start, end = _bounds(period)
     rows = (
         CaseTransition.objects.filter(
@@ -259,11 +289,7 @@ def _discharges(units: list[int], period: Period) -> CountTable:
     # Each unit keeps its own list; the same code means the same reason across units, and
     # the first unit's wording (in list order) names it.
     labels: dict[str, str] = {}
-    for reason in (
-        DischargeReason.objects.filter(unit_id__in=units)
-        .order_by("position", "unit_id", "pk")
-        .values("code", "label", "active")
-    ):
+    for reason in reasons:
         if reason["active"] or reason["code"] in counts:
             labels.setdefault(reason["code"], reason["label"])
     codes = list(labels)
@@ -561,49 +587,34 @@ def _costs(units: list[int], period: Period) -> list[CostRow]:
     return result
 
 
-def _trend(units: list[int], period: Period) -> CountTable:
-    periods = preceding(period, TREND_PERIODS)
-    bounds = [_bounds(p) for p in periods]
-    intakes = Case.objects.filter(
-        unit_id__in=units, created_at__gte=bounds[0][0], created_at__lt=bounds[-1][1]
-    ).aggregate(
-        **{
-            f"p{i}": Count("pk", filter=Q(created_at__gte=start, created_at__lt=end))
-            for i, (start, end) in enumerate(bounds)
-        }
-    )
-    enrolments = CaseDecision.objects.filter(
-        case__unit_id__in=units,
-        kind=CaseDecision.Kind.ENROL,
-        decided_on__gte=periods[0].start,
-        decided_on__lte=periods[-1].end,
-    ).aggregate(
-        **{
-            f"p{i}": Count("pk", filter=Q(decided_on__gte=p.start, decided_on__lte=p.end))
-            for i, p in enumerate(periods)
-        }
-    )
-    discharges = CaseTransition.objects.filter(
-        case__unit_id__in=units,
-        to_state=State.DISCHARGED,
-        at__gte=bounds[0][0],
-        at__lt=bounds[-1][1],
-    ).aggregate(
-        **{
-            f"p{i}": Count("pk", filter=Q(at__gte=start, at__lt=end))
-            for i, (start, end) in enumerate(bounds)
-        }
-    )
+def _trend(
+    units: list[int], period: Period, current: TrendSource, reasons: list[dict]
+) -> list[TrendSource]:
+    """The last TREND_PERIODS periods, each from the tables its own page shows.
+
+    Read from the same tables (rather than one cheaper count per series), a trend figure is
+    hidden exactly when it is hidden on its period's page, so that putting the pages side by
+    side gives nothing away the trend does not.
+    """
+    earlier = preceding(period, TREND_PERIODS)[:-1]
+    return [
+        *(
+            TrendSource(_consent(units, p), _decisions(units, p), _discharges(units, p, reasons))
+            for p in earlier
+        ),
+        current,
+    ]
+
+
+def _trend_table(sources: list[TrendSource], period: Period) -> CountTable:
     return CountTable(
         key="trend",
         title=_("Utveckling över tid"),
-        row_labels=[p.label for p in periods],
+        row_labels=[p.label for p in preceding(period, TREND_PERIODS)],
         column_labels=[_("Aktualiseringar"), _("Inskrivningar"), _("Utskrivningar")],
-        counts=[
-            [intakes[f"p{i}"], enrolments[f"p{i}"], discharges[f"p{i}"]]
-            for i in range(len(periods))
-        ],
+        counts=[source.counts for source in sources],
         row_totals=False,
+        column_totals=False,
         note=_(
             "Per period: nya ärenden (aktualiseringar), beslut om inskrivning och utskrivningar."
         ),
@@ -615,13 +626,18 @@ def compute(unit_ids: Collection[int], period: Period) -> Figures:
     units = sorted(set(unit_ids))
     seconds, pairs = _compared_assessments(units, period)
     follow_up_change, compared = _follow_up_change(units, seconds, pairs)
+    reasons = _discharge_reasons(units)
+    current = TrendSource(
+        _consent(units, period), _decisions(units, period), _discharges(units, period, reasons)
+    )
+    trend_sources = _trend(units, period, current, reasons)
     return Figures(
         period=period,
         tables=[
             _cases_by_source_state(units, period),
-            _decisions(units, period),
-            _consent(units, period),
-            _discharges(units, period),
+            current.decisions,
+            current.consent,
+            current.discharges,
             follow_up_change,
             _follow_up_indicators(pairs, compared),
             _measures(units, period),
@@ -629,5 +645,6 @@ def compute(unit_ids: Collection[int], period: Period) -> Figures:
         ],
         lead_time=_lead_time(units, period),
         costs=_costs(units, period),
-        trend=_trend(units, period),
+        trend=_trend_table(trend_sources, period),
+        trend_sources=trend_sources,
     )

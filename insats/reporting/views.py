@@ -60,7 +60,7 @@ def _context(request) -> dict:
         units=units,
         period=period,
         tables=tables,
-        trend=presentation.show_trend(figures.trend, threshold),
+        trend=presentation.show_trend(figures, threshold),
         lead_time=presentation.show_lead_time(figures, threshold),
         costs=presentation.show_costs(figures, threshold),
         consent_rate=presentation.consent_rate(by_key["consent"]) if "consent" in by_key else None,

@@ -199,7 +199,7 @@ def test_the_row_holds_the_facts_as_they_stood_at_the_period_end(unit_a):
     assert row["consent_given"] == "ja"
     assert row["first_decision"] == "Inskrivning och bistånd"
     assert row["first_decision_month"] == "2025-03"
-    assert row["days_intake_to_decision"] == 45
+    assert row["weeks_intake_to_decision"] == 6  # 45 days
     assert row["discharge_month"] == "2025-04"
     assert row["discharge_reason"] == "Målen uppnådda"
     assert row["placement_days_in_period"] == 16
@@ -223,7 +223,7 @@ def test_a_case_without_decisions_consent_or_follow_up_has_empty_cells(unit_a):
     assert row["consent_given"] == "nej"
     assert row["first_decision"] == ""
     assert row["first_decision_month"] == ""
-    assert row["days_intake_to_decision"] is None
+    assert row["weeks_intake_to_decision"] is None
     assert row["discharge_month"] == ""
     assert row["discharge_reason"] == ""
     assert row["placement_days_in_period"] == 0
@@ -262,7 +262,7 @@ def test_columns_have_machine_names_swedish_headers_and_descriptions(unit_a):
         "consent_given",
         "first_decision",
         "first_decision_month",
-        "days_intake_to_decision",
+        "weeks_intake_to_decision",
         "discharge_month",
         "discharge_reason",
         "placement_days_in_period",
@@ -331,8 +331,8 @@ def test_period_slugs_name_the_files(kind, number, slug):
     period = periods.fixed(kind, 2026, number)
     assert export.period_slug(period) == slug
     assert export.filename(period, "csv") == f"insats-uppfoljning-{slug}.csv"
-    custom = periods.custom(date(2026, 1, 5), date(2026, 2, 1))
-    assert export.filename(custom, "xlsx") == "insats-uppfoljning-2026-01-05_2026-02-01.xlsx"
+    custom = periods.custom(date(2026, 1, 5), date(2026, 2, 1))  # whole months
+    assert export.filename(custom, "xlsx") == "insats-uppfoljning-2026-01-01_2026-02-28.xlsx"
 
 
 # --- k-anonymity ------------------------------------------------------------------------------

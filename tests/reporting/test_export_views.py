@@ -252,6 +252,8 @@ def test_the_page_lists_the_users_own_last_ten_exports(unit_a, login):
         ({"year": "1999"}, "year"),
         ({"period": "custom"}, None),
         ({"period": "custom", "start": "2025-03-01", "end": "2025-01-01"}, "end"),
+        ({"period": "custom", "start": "0001-01-01", "end": "2025-01-31"}, "start"),
+        ({"period": "custom", "start": "2025-01-01", "end": "9999-12-31"}, "end"),
         ({"period": "half", "number": "3"}, "number"),
         ({"period": "weekly"}, "period"),
         ({"format": None}, "format"),

@@ -3,7 +3,7 @@ person, that small counts are suppressed, and that every read is logged."""
 
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from html import unescape
 
 import pytest
@@ -188,3 +188,29 @@ def test_period_choice_is_shown(client, unit_a):
         URL, {"period": "custom", "start": start.isoformat(), "end": timezone.localdate()}
     ).content.decode()
     assert start.isoformat() in html
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "field"),
+    [("0001-01-01", "2026-01-31", "start"), ("2026-01-01", "9999-12-31", "end")],
+)
+def test_dates_far_outside_the_data_are_refused_not_a_500(client, unit_a, start, end, field):
+    login(client, unit_a.leadership)
+    for url in (URL, reverse("statistics_pdf")):
+        response = client.get(url, {"period": "custom", "start": start, "end": end})
+        assert response.status_code == 200
+        assert "Ange ett datum mellan 2000-01-01 och" in response.content.decode()
+        assert field in response.context["form"].errors
+    assert not AccessLogEntry.objects.filter(object_type="statistics")
+
+
+def test_a_custom_period_is_counted_in_whole_months(client, unit_a):
+    login(client, unit_a.leadership)
+    response = client.get(URL, {"period": "custom", "start": "2025-03-17", "end": "2025-05-02"})
+    period = response.context["period"]
+    assert (period.start, period.end) == (date(2025, 3, 1), date(2025, 5, 31))
+    html = response.content.decode()
+    assert "2025-03-01 – 2025-05-31" in html
+    assert "En egen period räknas i hela kalendermånader." in html
+    trend = [label for label, _cells, _total in response.context["trend"].rows]
+    assert trend[-2:] == ["2024-12-01 – 2025-02-28", "2025-03-01 – 2025-05-31"]
