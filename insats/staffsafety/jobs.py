@@ -59,7 +59,7 @@ def _remind_unit(unit: Unit, today: date) -> int:
             for row in claimed:
                 name = row.user.get_full_name() or row.user.get_username()
                 if row.next_due is None:
-                    lines.append(_("%(name)s: inget säkerhetssamtal dokumenterat") % {"name": name})
+                    lines.append(_("%(name)s: inget undertecknat säkerhetssamtal") % {"name": name})
                 else:
                     lines.append(
                         _("%(name)s: nästa samtal senast %(due)s")

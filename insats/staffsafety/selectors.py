@@ -78,8 +78,9 @@ def supervisors(unit_id: int):
 class StaffRow:
     user: object
     roles: list[str]
-    last_talk: SafetyTalk | None
+    last_talk: SafetyTalk | None  # the latest signed talk: only a signed talk counts as held
     status: str
+    draft: SafetyTalk | None = None  # the latest unsigned talk, still to be signed
 
     @property
     def next_due(self) -> date | None:
@@ -90,24 +91,31 @@ class StaffRow:
         return str(Status.LABELS[self.status])
 
 
-def staff_overview(unit: Unit, today: date) -> list[StaffRow]:
-    """Every operative staff member with their latest talk and status, the overdue first
-    (three queries)."""
-    latest = (
-        SafetyTalk.objects.filter(unit=unit, employee=OuterRef("pk"))
+def _latest_talk(unit: Unit, *, signed: bool):
+    return (
+        SafetyTalk.objects.filter(unit=unit, employee=OuterRef("pk"), signed_at__isnull=not signed)
         .order_by("-held_on", "-pk")
         .values("pk")[:1]
     )
+
+
+def staff_overview(unit: Unit, today: date) -> list[StaffRow]:
+    """Every operative staff member with their latest signed talk, status and any unsigned
+    draft, the overdue first (three queries). A draft does not count as held: the guidance
+    asks for a talk the manager has signed."""
     roles = Membership.objects.filter(
         organisation__unit=unit, active=True, role__in=OPERATIVE_ROLES
     ).order_by("role")
     staff = list(
         operative_staff(unit.pk)
-        .annotate(last_talk_id=Subquery(latest))
+        .annotate(
+            last_talk_id=Subquery(_latest_talk(unit, signed=True)),
+            draft_id=Subquery(_latest_talk(unit, signed=False)),
+        )
         .prefetch_related(Prefetch("memberships", queryset=roles, to_attr="unit_roles"))
     )
     talks = SafetyTalk.objects.select_related("manager", "signed_by").in_bulk(
-        [user.last_talk_id for user in staff if user.last_talk_id]
+        [pk for user in staff for pk in (user.last_talk_id, user.draft_id) if pk]
     )
     rows = []
     for user in staff:
@@ -118,6 +126,7 @@ def staff_overview(unit: Unit, today: date) -> list[StaffRow]:
                 roles=sorted({m.get_role_display() for m in user.unit_roles}),
                 last_talk=talk,
                 status=talk_status(talk.held_on if talk else None, today),
+                draft=talks.get(user.draft_id),
             )
         )
     rows.sort(key=lambda row: Status.ORDER[row.status])  # stable: names stay in order
@@ -267,7 +276,7 @@ class DistrictEvidence:
     """What the system knows for two of the district checklist's questions (seed 001)."""
 
     staff: int
-    talked: int  # operative staff with a talk held during the year
+    talked: int  # operative staff with a signed talk held during the year
     coordinators: int
     competent: int  # coordinators meeting every active requirement
 
@@ -285,7 +294,9 @@ def district_evidence(unit: Unit, year: int) -> DistrictEvidence:
     answers (which stay the answerer's own judgement)."""
     staff = list(operative_staff(unit.pk).values_list("pk", flat=True))
     talked = (
-        SafetyTalk.objects.filter(unit=unit, employee__in=staff, held_on__year=year)
+        SafetyTalk.objects.filter(
+            unit=unit, employee__in=staff, held_on__year=year, signed_at__isnull=False
+        )
         .values("employee")
         .distinct()
         .count()

@@ -115,6 +115,10 @@ def sign_refusal(talk: SafetyTalk, user) -> str:
 
 
 def share_refusal(talk: SafetyTalk, user) -> str:
+    if talk.employee_id == user.pk:
+        return _(
+            "Du kan inte själv delge ditt eget säkerhetssamtal. En annan arbetsledare gör det."
+        )
     if talk.unit_id not in policy.review_units(user):
         return _("Endast en arbetsledare i enheten kan delge samtalet säkerhetschefen.")
     if not talk.is_signed:

@@ -96,6 +96,8 @@ def overview(request):
         raise Http404
     context: dict = {
         "own_talks": own_talks,
+        # The next talk is due a year after the latest signed one (newest first in the list).
+        "own_next": next((talk for talk in own_talks if talk.is_signed), None),
         "own_competence": own_competence,
         "shows_own": bool(operative or own_talks or own_competence),
         "today": today,
@@ -112,7 +114,9 @@ def overview(request):
             unit_id=unit.pk,
             detail="staff={} talks={}".format(
                 ",".join(str(row.user.pk) for row in rows),
-                ",".join(str(row.last_talk.pk) for row in rows if row.last_talk),
+                ",".join(
+                    str(talk.pk) for row in rows for talk in (row.last_talk, row.draft) if talk
+                ),
             ),
         )
         log.record(
@@ -248,6 +252,7 @@ def talk_edit(request, talk_pk: int):
                 messages.success(request, _("Säkerhetssamtalet är ändrat."))
                 return redirect("safety_talk_detail", talk_pk=talk.pk)
         errors = forms.summary(form, formset)
+        _log_view(request, talk)  # the page shown again holds the talk
     else:
         _log_view(request, talk)
         form = forms.TalkForm(
@@ -314,7 +319,16 @@ def talk_share(request, talk_pk: int):
     talk, _supervises = _talk_or_404(request, talk_pk)
     refusal = services.share_refusal(talk, request.user)
     form = forms.ShareForm(request.POST if request.method == "POST" and not refusal else None)
-    if request.method == "POST" and not refusal:
+    if request.method == "POST" and refusal:
+        log.record(
+            user=request.user,
+            action=log.Action.DENIED,
+            object_type="safety_talk",
+            unit_id=talk.unit_id,
+            object_id=talk.pk,
+            detail="share",
+        )
+    elif request.method == "POST":
         if form.is_valid():
             try:
                 services.talk_share(talk=talk, by=request.user, **form.cleaned_data)
@@ -326,7 +340,8 @@ def talk_share(request, talk_pk: int):
                     request, _("Samtalet är skickat till %(email)s.") % {"email": sent_to}
                 )
                 return redirect("safety_talk_detail", talk_pk=talk.pk)
-    elif request.method != "POST":
+        _log_view(request, talk)  # the page shown again holds the talk
+    else:
         _log_view(request, talk)
         if talk.is_shared:
             form = forms.ShareForm(

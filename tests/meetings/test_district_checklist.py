@@ -173,8 +173,9 @@ def test_units_are_kept_apart(unit_a, unit_b, login):
 
 
 def test_the_page_shows_what_insats_knows_of_safety_talks_and_competence(unit_a, login):
-    """Operative staff: two coordinators and an investigator. One talk this year, one last year
-    (not counted); one coordinator meets every requirement."""
+    """Operative staff: two coordinators and an investigator. One signed talk this year, one
+    last year and one unsigned draft (neither counted); one coordinator meets every
+    requirement."""
     from datetime import timedelta
 
     from insats.staffsafety import selectors as safety
@@ -184,11 +185,12 @@ def test_the_page_shows_what_insats_knows_of_safety_talks_and_competence(unit_a,
     unit = unit_a.unit
     safety_services.unit_copy_template_items(unit=unit)
     today = timezone.localdate()
-    for employee, held_on in (
-        (unit_a.coordinator, today),
-        (unit_a.investigator, today.replace(month=1, day=1) - timedelta(days=1)),
+    for employee, held_on, sign in (
+        (unit_a.coordinator, today, True),
+        (unit_a.investigator, today.replace(month=1, day=1) - timedelta(days=1), True),
+        (unit_a.coordinator2, today, False),
     ):
-        safety_services.talk_create(
+        talk = safety_services.talk_create(
             unit=unit,
             by=unit_a.supervisor,
             employee=employee,
@@ -199,6 +201,8 @@ def test_the_page_shows_what_insats_knows_of_safety_talks_and_competence(unit_a,
                 for item in safety.checklist_items(unit.pk)
             ],
         )
+        if sign:
+            safety_services.talk_sign(talk=talk, by=unit_a.supervisor)
     safety_services.competence_save(
         unit=unit,
         coordinator=unit_a.coordinator2,
@@ -210,5 +214,5 @@ def test_the_page_shows_what_insats_knows_of_safety_talks_and_competence(unit_a,
     )
     body = login(unit_a.coordinator).get(CHECKLIST).content.decode()
     year = today.year
-    assert f"Säkerhetssamtal under {year}: 1 av 3 operativa medarbetare." in body
+    assert f"Undertecknade säkerhetssamtal under {year}: 1 av 3 operativa medarbetare." in body
     assert "Kompetenskraven uppfyllda: 1 av 2 lotsar." in body

@@ -21,7 +21,7 @@ def give_addresses(world) -> None:
 def test_supervisors_are_reminded_once_per_due_date(unit_a, unit_b, frozen_today):
     give_addresses(unit_a)
     with frozen_today(DAY):
-        make_talk(unit_a, employee=unit_a.coordinator, held_on=DAY - timedelta(days=100))
+        make_talk(unit_a, employee=unit_a.coordinator, held_on=DAY - timedelta(days=100), sign=True)
         make_talk(unit_a, employee=unit_a.coordinator2, held_on=date(2030, 3, 25), sign=True)
         # investigator: no talk at all.
 
@@ -31,7 +31,7 @@ def test_supervisors_are_reminded_once_per_due_date(unit_a, unit_b, frozen_today
     (message,) = mail.outbox
     assert sorted(message.to) == ["alfa-arbetsledare@exempel.invalid", "alfa-chef@exempel.invalid"]
     assert "Alfa-lots2 Testsson: nästa samtal senast 2031-03-25" in message.body
-    assert "Alfa-utredare Testsson: inget säkerhetssamtal dokumenterat" in message.body
+    assert "Alfa-utredare Testsson: inget undertecknat säkerhetssamtal" in message.body
     assert "Alfa-lots Testsson" not in message.body  # on time
     assert "Beta" not in message.body
 
@@ -41,7 +41,7 @@ def test_supervisors_are_reminded_once_per_due_date(unit_a, unit_b, frozen_today
 
     # A new talk moves the due date; a year later it is reminded again.
     with frozen_today(DAY):
-        make_talk(unit_a, employee=unit_a.coordinator2, held_on=DAY)
+        make_talk(unit_a, employee=unit_a.coordinator2, held_on=DAY, sign=True)
     later = DAY + timedelta(days=340)
     assert remind_due_talks(later) == 1
     assert "Alfa-lots2 Testsson: nästa samtal senast 2032-03-10" in mail.outbox[-1].body

@@ -34,7 +34,7 @@ def test_overdue_soon_and_on_time_with_a_frozen_date(unit_a, login, frozen_today
     with frozen_today(DAY):
         # coordinator: a year and a day ago -> overdue; coordinator2: due in 20 days -> soon;
         # investigator: 100 days ago, signed and shared -> on time.
-        make_talk(unit_a, employee=unit_a.coordinator, held_on=DAY - timedelta(days=366))
+        make_talk(unit_a, employee=unit_a.coordinator, held_on=DAY - timedelta(days=366), sign=True)
         make_talk(unit_a, employee=unit_a.coordinator2, held_on=date(2030, 6, 9), sign=True)
         recent = make_talk(
             unit_a, employee=unit_a.investigator, held_on=DAY - timedelta(days=100), sign=True
@@ -48,7 +48,6 @@ def test_overdue_soon_and_on_time_with_a_frozen_date(unit_a, login, frozen_today
 
     overdue = row_of(body, "Alfa-lots Testsson")
     assert "Försenad" in overdue and "2030-05-19" in overdue and "2031-05-19" in overdue
-    assert "Ej undertecknat" in overdue
     soon = row_of(body, "Alfa-lots2 Testsson")
     assert "Snart" in soon and "2031-06-09" in soon and "Ej delgivet" in soon
     on_time = row_of(body, "Alfa-utredare Testsson")
@@ -67,12 +66,38 @@ def test_overdue_soon_and_on_time_with_a_frozen_date(unit_a, login, frozen_today
 
 def test_the_latest_talk_counts(unit_a, frozen_today):
     with frozen_today(DAY):
-        make_talk(unit_a, employee=unit_a.coordinator, held_on=DAY - timedelta(days=500))
-        make_talk(unit_a, employee=unit_a.coordinator, held_on=DAY - timedelta(days=10))
+        for days in (500, 10):
+            make_talk(
+                unit_a, employee=unit_a.coordinator, held_on=DAY - timedelta(days=days), sign=True
+            )
         rows = {row.user.pk: row for row in selectors.staff_overview(unit_a.unit, DAY)}
     row = rows[unit_a.coordinator.pk]
     assert row.last_talk.held_on == DAY - timedelta(days=10)
     assert row.status == Status.OK
+
+
+def test_an_unsigned_talk_does_not_count_as_held(unit_a, login, frozen_today):
+    with frozen_today(DAY):
+        signed = make_talk(
+            unit_a, employee=unit_a.coordinator, held_on=DAY - timedelta(days=400), sign=True
+        )
+        draft = make_talk(unit_a, employee=unit_a.coordinator, held_on=DAY - timedelta(days=3))
+        make_talk(unit_a, employee=unit_a.investigator, held_on=DAY - timedelta(days=3))
+        rows = {row.user.pk: row for row in selectors.staff_overview(unit_a.unit, DAY)}
+        body = login(unit_a.supervisor).get(reverse("staff_safety")).content.decode()
+        evidence = selectors.district_evidence(unit_a.unit, DAY.year)
+
+    row = rows[unit_a.coordinator.pk]
+    assert (row.last_talk, row.draft, row.status) == (signed, draft, Status.OVERDUE)
+    only_draft = rows[unit_a.investigator.pk]
+    assert only_draft.last_talk is None and only_draft.status == Status.OVERDUE
+    coordinator = row_of(body, "Alfa-lots Testsson")
+    assert "Försenad" in coordinator
+    assert f"Samtal {draft.held_on.isoformat()} ej undertecknat" in coordinator
+    assert reverse("safety_talk_detail", args=[draft.pk]) in coordinator
+    investigator = row_of(body, "Alfa-utredare Testsson")
+    assert "Inget undertecknat samtal" in investigator and "Snarast" in investigator
+    assert evidence.talked == 0  # the year's only talks are drafts
 
 
 @settings(max_examples=200, deadline=None)

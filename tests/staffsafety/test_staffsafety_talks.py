@@ -413,3 +413,26 @@ def test_manager_must_be_a_supervisor_of_the_unit(unit_a):
             manager=other,
             items=[],
         )
+
+
+def test_a_supervisor_cannot_share_their_own_talk(unit_a, login):
+    # A supervisor who also works as a coordinator has a talk another supervisor signed.
+    Membership.objects.create(
+        user=unit_a.supervisor, organisation=unit_a.social, role=Role.COORDINATOR
+    )
+    other = make_user("alfa-chef2", unit_a.social, Role.SUPERVISOR)
+    talk = make_talk(unit_a, employee=unit_a.supervisor, by=other, sign=True)
+    client = login(unit_a.supervisor)
+    page = client.get(reverse("safety_talk_detail", args=[talk.pk])).content.decode()
+    assert reverse("safety_talk_share", args=[talk.pk]) not in page
+    response = client.post(
+        reverse("safety_talk_share", args=[talk.pk]),
+        {"name": "Säkerhetsstrateg Fiktiv", "email": "sakerhet@exempel.invalid"},
+    )
+    assert response.status_code == 400
+    assert "Du kan inte själv delge ditt eget säkerhetssamtal" in response.content.decode()
+    assert not mail.outbox
+    assert not SafetyTalk.objects.get(pk=talk.pk).is_shared
+    assert AccessLogEntry.objects.filter(
+        user=unit_a.supervisor, action="denied", object_id=talk.pk, detail="share"
+    ).exists()
