@@ -9,12 +9,14 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {}
     staff = bool(policy.staff_units(user))
+    supervises = bool(policy.review_units(user))
     return {
         "nav_cases": staff or bool(policy.roles_of(user).units_with({Role.PARTNER})),
         "nav_collaboration": staff,
-        "nav_log": bool(policy.review_units(user)),
-        "nav_supervision": bool(policy.review_units(user)),
-        # Supervisors reach the statistics from their overview; it is all the others have.
-        "nav_statistics": not staff and bool(policy.statistics_units(user)),
+        "nav_log": supervises,
+        "nav_supervision": supervises,
+        # Supervisors reach the statistics from their overview; everyone else with statistics
+        # (leadership, analysts, and staff who hold such a role in another unit) from here.
+        "nav_statistics": not supervises and bool(policy.statistics_units(user)),
         "nav_admin": policy.is_administrator(user) and user.is_staff,
     }

@@ -214,3 +214,19 @@ def test_a_custom_period_is_counted_in_whole_months(client, unit_a):
     assert "En egen period räknas i hela kalendermånader." in html
     trend = [label for label, _cells, _total in response.context["trend"].rows]
     assert trend[-2:] == ["2024-12-01 – 2025-02-28", "2025-03-01 – 2025-05-31"]
+
+
+def test_staff_with_leadership_in_another_unit_find_the_statistics(client, unit_a, unit_b):
+    from insats.organisations.models import Membership, Role
+
+    coordinator = unit_a.coordinator
+    login(client, coordinator)
+    start = client.get(reverse("start")).content.decode()
+    assert f'href="{URL}"' not in start  # a coordinator alone has no statistics
+
+    Membership.objects.create(user=coordinator, organisation=unit_b.social, role=Role.LEADERSHIP)
+    start = client.get(reverse("start")).content.decode()
+    assert start.count(f'href="{URL}"') == 2  # the start page's button and the navigation
+    assert reverse("statistics_export") not in start  # leadership does not export
+    page = client.get(URL, this_tertial())
+    assert [unit.pk for unit in page.context["units"]] == [unit_b.unit.pk]
