@@ -4,8 +4,6 @@ Pages show counts only, never a case: the figures pass through small-cell suppre
 (`presentation`) before any template sees them. Each view is logged once per unit.
 """
 
-import hashlib
-
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404
@@ -18,7 +16,7 @@ from insats.access.decorators import SIGNED_IN, access_policy
 from insats.documents.pdf import pdf_response, render_pdf
 from insats.organisations.models import Unit
 
-from . import presentation, statistics
+from . import prepared, presentation, statistics
 from .forms import PeriodForm
 
 
@@ -29,19 +27,24 @@ def _units_or_404(user) -> list[Unit]:
     return units
 
 
-# Figures over many units (a central analyst's "all my units") take seconds at national scale;
-# they are kept briefly so that moving between the page and its PDF does not recompute them.
+# Figures over many units that the nightly job has not prepared (a custom period) take seconds
+# at national scale; they are kept briefly so that moving between the page and its PDF does
+# not recompute them.
 MANY_UNITS_CACHE_SECONDS = 10 * 60
 
 
 def _figures(unit_ids: list[int], period):
+    """The figures and, when they were prepared overnight, when that was (else None)."""
     if len(unit_ids) == 1:
-        return statistics.compute(unit_ids, period)
-    units = hashlib.sha256(",".join(map(str, sorted(unit_ids))).encode()).hexdigest()
+        return statistics.compute(unit_ids, period), None
+    found = prepared.lookup(unit_ids, period)
+    if found is not None:
+        return found
+    units = prepared.unit_key(unit_ids)
     key = f"statistics:{get_language()}:{units}:{period.kind}:{period.start}:{period.end}"
     return cache.get_or_set(
         key, lambda: statistics.compute(unit_ids, period), MANY_UNITS_CACHE_SECONDS
-    )
+    ), None
 
 
 def _context(request) -> dict:
@@ -53,7 +56,7 @@ def _context(request) -> dict:
     threshold = settings.STATISTICS_MIN_CELL
     units = form.chosen_units
     period = form.chosen_period
-    figures = _figures([unit.pk for unit in units], period)
+    figures, prepared_at = _figures([unit.pk for unit in units], period)
     tables = [presentation.show_table(table, threshold) for table in figures.tables]
     by_key = {table.key: table for table in tables}
     context.update(
@@ -68,6 +71,7 @@ def _context(request) -> dict:
         query=form.query(),
         may_export=bool(policy.export_units(request.user) & {unit.pk for unit in units}),
         created=timezone.localtime(),
+        prepared_at=prepared_at,
     )
     return context
 

@@ -7,13 +7,15 @@ from insats.consent.jobs import notify_expired_consents
 from insats.decisions.jobs import notify_due_reviews
 from insats.meetings.jobs_groups import remind_reviews
 from insats.plans.jobs import remind_overdue
+from insats.reporting.prepared import prepare
 from insats.staffsafety.jobs import remind_due_talks
 
 
 class Command(BaseCommand):
     help = (
         "Run the daily jobs (idempotent): consent expiry notices, re-examination reminders, "
-        "overdue measures and missed plan follow-ups, agreements due for review, safety talks due."
+        "overdue measures and missed plan follow-ups, agreements due for review, safety talks "
+        "due, statistics over many units prepared for the day."
     )
 
     def handle(self, *args, **options):
@@ -28,3 +30,5 @@ class Command(BaseCommand):
         self.stdout.write(f"Påminnelser om överenskommelser: {agreements}")
         talks = remind_due_talks(today)
         self.stdout.write(f"Påminnelser om säkerhetssamtal: {talks}")
+        figures = prepare(today)
+        self.stdout.write(f"Förberedd statistik: {figures}")
