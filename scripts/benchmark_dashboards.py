@@ -9,7 +9,8 @@ Fill a database first with `manage.py generate_load_data`, then run
         .venv/bin/python scripts/benchmark_dashboards.py [--user USERNAME ...] [--repeat 5]
 
 Each page is fetched once to warm up, then --repeat times; the script prints the median and
-the slowest time and the number of queries per page and user, and for every page slower than
+the slowest time and the number of queries per page and user (with --cold, the cache is cleared
+before every run), and for every page slower than
 the budget the five slowest queries of its slowest run. Pages that answer 404 for a user (no
 ground, or not built yet) are listed and skipped. Reading pages writes access-log entries,
 as any reading does.
@@ -38,6 +39,7 @@ import django  # noqa: E402
 django.setup()
 logging.getLogger("django.request").setLevel(logging.CRITICAL)  # 404s are reported below
 
+from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -123,12 +125,14 @@ def explain(sql: str) -> str:
         return "\n".join(f"      {row[0]}" for row in cursor.fetchall())
 
 
-def measure(client: Client, url: str, repeat: int) -> dict:
+def measure(client: Client, url: str, repeat: int, *, cold: bool = False) -> dict:
     first = client.get(url)
     result = {"status": first.status_code, "runs": []}
     if first.status_code != 200:
         return result
     for _ in range(repeat):
+        if cold:
+            cache.clear()
         with CaptureQueriesContext(connection) as queries:
             began = time.perf_counter()
             response = client.get(url)
@@ -146,6 +150,12 @@ def main() -> int:
     parser.add_argument("--budget", type=int, default=BUDGET_MS, help="milliseconds")
     parser.add_argument(
         "--explain", action="store_true", help="EXPLAIN ANALYZE the slowest query of slow pages"
+    )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="clear the cache before every run (figures over many units counted each time "
+        "unless prepared by run_daily_jobs)",
     )
     args = parser.parse_args()
 
@@ -171,7 +181,7 @@ def main() -> int:
         client.force_login(user)
         for url in urls:
             try:
-                result = measure(client, url, args.repeat)
+                result = measure(client, url, args.repeat, cold=args.cold)
             except Exception as exc:  # a page under construction must not stop the run
                 print(f"{username:28} {url:{width}} {'error':>6} {type(exc).__name__}: {exc}")
                 continue
