@@ -535,6 +535,11 @@ _INDICATOR_CHOICES = {
 }
 
 
+def count_rows(*, units: Sequence, period: Period) -> int:
+    """How many rows `build` would return, in one counting query (to refuse a format early)."""
+    return _cases([unit.pk for unit in units], period).count()
+
+
 def build(*, units: Sequence, period: Period, recipient, k: int | None = None) -> Dataset:
     """The data set for `recipient` (whose key it is) over `units` and `period`.
 

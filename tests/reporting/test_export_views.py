@@ -296,9 +296,12 @@ def test_a_large_xlsx_is_refused_in_favour_of_csv(unit_a, login, monkeypatch):
         intake(unit_a)
     client = login(unit_a.analyst)
 
-    refused = post(client, unit_a.unit, fmt="xlsx")
+    with CaptureQueriesContext(connection) as queries:
+        refused = post(client, unit_a.unit, fmt="xlsx")
     assert refused.status_code == 200 and "Content-Disposition" not in refused
-    assert "Välj CSV för så stora uttag" in refused.content.decode()
+    assert "Underlaget har 6 rader. Välj CSV för så stora uttag" in refused.content.decode()
+    # Refused on a count, before the data set (follow-ups, placements …) is read.
+    assert not any("decisions_followupassessment" in q["sql"] for q in queries.captured_queries)
     assert not exports()
     assert "attachment" in post(client, unit_a.unit, fmt="csv")["Content-Disposition"]
 
