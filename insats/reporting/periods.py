@@ -39,7 +39,8 @@ class Period:
             return _("Halvår %(number)s %(year)s") % {"number": number, "year": self.start.year}
         if self.kind == "year":
             return str(self.start.year)
-        return f"{self.start.isoformat()} – {self.end.isoformat()}"
+        first, last = self.start.strftime("%Y-%m"), self.end.strftime("%Y-%m")
+        return first if first == last else f"{first} – {last}"  # custom: whole months
 
     @property
     def days(self) -> int:

@@ -213,7 +213,9 @@ def test_a_custom_period_is_counted_in_whole_months(client, unit_a):
     assert "2025-03-01 – 2025-05-31" in html
     assert "En egen period räknas i hela kalendermånader." in html
     trend = [label for label, _cells, _total in response.context["trend"].rows]
-    assert trend[-2:] == ["2024-12-01 – 2025-02-28", "2025-03-01 – 2025-05-31"]
+    assert trend[-2:] == ["2024-12 – 2025-02", "2025-03 – 2025-05"]
+    one_month = client.get(URL, {"period": "custom", "start": "2025-03-17", "end": "2025-03-18"})
+    assert one_month.context["period"].label == "2025-03"
 
 
 def test_staff_with_leadership_in_another_unit_find_the_statistics(client, unit_a, unit_b):
