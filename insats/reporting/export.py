@@ -13,8 +13,9 @@ alias, case number, free text or exact date:
   generalised with `anonymity.generalise` so that every published combination is shared by at
   least k rows (k = settings.STATISTICS_MIN_CELL), row by row as little as needed (LEVELS):
   month → tertial → tertial with wide age bands and no source → year → no dates → nothing
-  ("*" everywhere, the unit too). The decision month is as coarse as its row's dates, so that
-  it cannot be used to recover a generalised intake month. Fewer than k rows are not released.
+  ("*" everywhere, the unit too). Fewer than k rows are not released.
+- There is no decision month: with the intake month and the weeks to decision beside it, it
+  would narrow the intake to a few days at the month's ends (or recover a generalised month).
 - Rows are sorted by case_key (pseudo-random), not by case id, so the order reveals nothing
   about the order of intake.
 
@@ -167,14 +168,6 @@ def _base_columns() -> list[Column]:
             _(
                 "Första beslutet om inskrivning eller avslag, fattat senast periodens sista "
                 "dag; tomt om inget sådant beslut finns."
-            ),
-        ),
-        Column(
-            "first_decision_month",
-            _("Beslutsmånad"),
-            _(
-                "Månad för det första beslutet (ÅÅÅÅ-MM), lika grov som "
-                "aktualiseringsmånaden på samma rad."
             ),
         ),
         Column(
@@ -388,11 +381,6 @@ def _levels() -> tuple:
     return (*LEVELS, lambda f: _EVERYTHING)
 
 
-def _date_level(level: int) -> int:
-    """How coarse the row's other dates are, given the level it was published at."""
-    return LEVELS[level].dates if level < len(LEVELS) else len(_COARSEN) - 1
-
-
 @dataclass
 class Dataset:
     columns: list[Column]
@@ -591,11 +579,6 @@ def build(*, units: Sequence, period: Period, recipient, k: int | None = None) -
         for case, fact, shown in zip(cases, facts, published, strict=True):
             pk, _unit, _created, _age, _source, end_state, end_at, reason = case[:8]
             consent, decision_kind, decision_on = case[8:]
-            # The level the row was published at: its date columns follow it.
-            level = next(
-                (index for index, level_of in enumerate(levels) if level_of(fact) == shown),
-                len(levels) - 1,
-            )
             unit, intake_month, band, source, discharge_month = shown
             days, cost = placements.get(pk, (0, 0))
             row = [
@@ -607,7 +590,6 @@ def build(*, units: Sequence, period: Period, recipient, k: int | None = None) -
                 states.get(end_state or State.INTAKE, end_state),
                 yes if consent else no,
                 decisions.get(decision_kind, "") if decision_kind else "",
-                _coarse(decision_on, _date_level(level)),
                 (decision_on - fact.intake).days // 7 if decision_on else None,
                 discharge_month,
                 reasons.get(reason, "") if end_state == State.DISCHARGED and reason else "",

@@ -68,21 +68,9 @@ class PeriodForm(forms.Form):
             )
         return year
 
-    def _clean_day(self, name: str):
+    def _out_of_range(self, day: date) -> bool:
         """Dates far outside the years with data would only overflow the period arithmetic."""
-        day = self.cleaned_data.get(name)
-        if day is not None and not FIRST_YEAR <= day.year <= self.today.year + 1:
-            raise ValidationError(
-                _("Ange ett datum mellan %(first)s och %(last)s.")
-                % {"first": f"{FIRST_YEAR}-01-01", "last": f"{self.today.year + 1}-12-31"}
-            )
-        return day
-
-    def clean_start(self):
-        return self._clean_day("start")
-
-    def clean_end(self):
-        return self._clean_day("end")
+        return not FIRST_YEAR <= day.year <= self.today.year + 1
 
     def clean(self):
         data = super().clean()
@@ -93,6 +81,15 @@ class PeriodForm(forms.Form):
             start, end = data.get("start"), data.get("end")
             if start is None or end is None:
                 raise ValidationError(_("Ange både från och med och till och med."))
+            wrong = [name for name in ("start", "end") if self._out_of_range(data[name])]
+            for name in wrong:
+                self.add_error(
+                    name,
+                    _("Ange ett datum mellan %(first)s och %(last)s.")
+                    % {"first": f"{FIRST_YEAR}-01-01", "last": f"{self.today.year + 1}-12-31"},
+                )
+            if wrong:
+                return data
             if end < start:
                 self.add_error("end", _("Slutdatum kan inte vara före startdatum."))
                 return data

@@ -42,10 +42,6 @@ class Period:
         first, last = self.start.strftime("%Y-%m"), self.end.strftime("%Y-%m")
         return first if first == last else f"{first} – {last}"  # custom: whole months
 
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end
 

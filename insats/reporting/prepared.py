@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -25,6 +26,8 @@ from insats.access import policy
 from . import periods, statistics
 from .models import PreparedFigures
 from .statistics import CostRow, CountTable, Figures, LeadTime, TrendSource
+
+logger = logging.getLogger(__name__)
 
 # Used while younger than this: the job runs daily, with some slack for a late run.
 FRESH_FOR = timedelta(hours=26)
@@ -75,6 +78,7 @@ def load(data: dict) -> Figures:
             CostRow(row["label"], row["cases"], row["days"], Decimal(row["cost"]))
             for row in data["costs"]
         ],
+        cost_overlaps=[(tuple(kinds), n) for kinds, n in data["cost_overlaps"]],
         trend=CountTable(**data["trend"]),
         trend_sources=[
             TrendSource(
@@ -120,9 +124,14 @@ def lookup(unit_ids, period: periods.Period) -> tuple[statistics.Figures, dateti
             period_end=period.end,
             computed_at__gte=timezone.now() - FRESH_FOR,
         )
-        .only("figures", "computed_at")
+        .only("pk", "figures", "computed_at")
         .first()
     )
     if row is None:
         return None
-    return load(row.figures), row.computed_at
+    try:
+        return load(row.figures), row.computed_at
+    except (KeyError, TypeError, ValueError):
+        # Stored by an earlier version of `Figures`: count live until the next night.
+        logger.warning("Prepared figures %s could not be read; counting live.", row.pk)
+        return None

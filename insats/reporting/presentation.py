@@ -131,16 +131,19 @@ class ShownLeadTime:
 def show_lead_time(figures: Figures, threshold: int) -> ShownLeadTime:
     """Median and quartiles only when enough cases stand behind them.
 
-    The number of decisions behind them is exact only when the decisions table shows both
-    enrolments and declines: next to a shown enrolment count it would otherwise bound a
-    hidden decline count (and pin it when the difference is threshold − 1).
+    The number of decisions behind them (first decisions only) is exact only when the
+    decisions table shows both enrolments and declines and the difference to their sum (the
+    repeated decisions, published nowhere) is 0 or at least the threshold: else it would pin
+    a hidden count. Otherwise it reads "≥t".
     """
     lead = figures.lead_time
     enough = lead.n >= threshold
     n = suppression.protect_value(lead.n, threshold=threshold)
     decisions = next(table for table in figures.tables if table.key == "decisions")
-    shown_decisions = _protect(decisions, threshold).cells
-    if enough and any(shown_decisions[row][0].suppressed for row in (ENROL_ROW, DECLINE_ROW)):
+    shown = _protect(decisions, threshold).cells
+    rows = (ENROL_ROW, DECLINE_ROW)
+    repeated = sum(decisions.counts[row][0] for row in rows) - lead.n
+    if enough and (any(shown[row][0].suppressed for row in rows) or 0 < repeated < threshold):
         n = suppression.Cell(None, f"≥{threshold}")
     return ShownLeadTime(
         n=n,
@@ -166,10 +169,11 @@ class ShownCosts:
 
 
 def show_costs(figures: Figures, threshold: int) -> ShownCosts:
-    """A kind's cost is shown only when its number of cases is; the total only when nothing is
-    hidden, or when the hidden kinds are at least two and together hold at least `threshold`
-    cases: else subtracting the shown costs would give away one kind's cost, a single
-    person's, or that the hidden kinds are all empty."""
+    """A kind's cost is shown only when its number of cases is; the total only when nothing
+    is hidden, or when the hidden kinds are at least two and at least `threshold` different
+    people were placed in them: else subtracting the shown costs would give away one kind's
+    cost or one person's. People, not cases per kind, since one case can be placed in several
+    kinds."""
     protected = suppression.protect(
         [[row.cases] for row in figures.costs],
         threshold=threshold,
@@ -186,8 +190,9 @@ def show_costs(figures: Figures, threshold: int) -> ShownCosts:
                 cost=None if cases.suppressed else row.cost,
             )
         )
-    hidden = [raw for raw, row in zip(figures.costs, shown.rows, strict=True) if row.cost is None]
-    if not hidden or (len(hidden) > 1 and sum(raw.cases for raw in hidden) >= threshold):
+    hidden = {index for index, row in enumerate(shown.rows) if row.cost is None}
+    people = sum(n for kinds, n in figures.cost_overlaps if hidden.intersection(kinds))
+    if not hidden or (len(hidden) > 1 and people >= threshold):
         shown.total_cost = sum((row.cost for row in figures.costs), Decimal(0))
     return shown
 

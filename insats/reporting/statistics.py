@@ -12,6 +12,7 @@ Europe/Stockholm local time; a period runs from its first day 00:00 to its last 
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -113,6 +114,7 @@ class Figures:
     tables: list[CountTable]  # in display order
     lead_time: LeadTime
     costs: list[CostRow]  # one row per placement kind, in choice order
+    cost_overlaps: list[tuple[tuple[int, ...], int]]  # (kinds as cost-row indexes, cases)
     trend: CountTable  # the last TREND_PERIODS periods: intakes, enrolments, discharges
     trend_sources: list[TrendSource]  # per trend row, the tables its figures come from
 
@@ -553,13 +555,18 @@ def _lead_time(units: list[int], period: Period) -> LeadTime:
     return LeadTime(len(days), float(q2), float(q1), float(q3))
 
 
+def _placements_in(units: list[int], period: Period):
+    return Placement.objects.filter(case__unit_id__in=units, starts_on__lte=period.end).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=period.start)
+    )
+
+
 def _costs(units: list[int], period: Period) -> list[CostRow]:
     """Placement days and cost inside the period, both ends cut as Placement.days_within."""
     first = Greatest(F("starts_on"), Value(period.start))
     last = Least(Coalesce(F("ends_on"), Value(period.end)), Value(period.end))
     rows = (
-        Placement.objects.filter(case__unit_id__in=units, starts_on__lte=period.end)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=period.start))
+        _placements_in(units, period)
         .annotate(period_days=DaysBetween(last, first) + Value(1))
         .order_by()
         .values("kind")
@@ -585,6 +592,17 @@ def _costs(units: list[int], period: Period) -> list[CostRow]:
             )
         )
     return result
+
+
+def _cost_overlaps(units: list[int], period: Period) -> list[tuple[tuple[int, ...], int]]:
+    """How many cases were placed in each combination of kinds during the period, as
+    (indexes into the cost rows, number of cases): what it takes to tell how many people
+    stand behind several kinds' costs together, without a case id leaving the query."""
+    positions = {value: index for index, value in enumerate(Placement.Kind.values)}
+    kinds: dict[int, set[int]] = {}
+    for case_id, kind in _placements_in(units, period).values_list("case_id", "kind").distinct():
+        kinds.setdefault(case_id, set()).add(positions[kind])
+    return sorted(Counter(tuple(sorted(combination)) for combination in kinds.values()).items())
 
 
 def _trend(
@@ -645,6 +663,7 @@ def compute(unit_ids: Collection[int], period: Period) -> Figures:
         ],
         lead_time=_lead_time(units, period),
         costs=_costs(units, period),
+        cost_overlaps=_cost_overlaps(units, period),
         trend=_trend_table(trend_sources, period),
         trend_sources=trend_sources,
     )

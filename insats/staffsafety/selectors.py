@@ -99,6 +99,13 @@ def _latest_talk(unit: Unit, *, signed: bool):
     )
 
 
+def _newer_draft(draft: SafetyTalk | None, signed: SafetyTalk | None) -> SafetyTalk | None:
+    """A draft held before the latest signed talk was overtaken by it: not shown as pending."""
+    if draft is None or (signed is not None and draft.held_on < signed.held_on):
+        return None
+    return draft
+
+
 def staff_overview(unit: Unit, today: date) -> list[StaffRow]:
     """Every operative staff member with their latest signed talk, status and any unsigned
     draft, the overdue first (three queries). A draft does not count as held: the guidance
@@ -126,7 +133,7 @@ def staff_overview(unit: Unit, today: date) -> list[StaffRow]:
                 roles=sorted({m.get_role_display() for m in user.unit_roles}),
                 last_talk=talk,
                 status=talk_status(talk.held_on if talk else None, today),
-                draft=talks.get(user.draft_id),
+                draft=_newer_draft(talks.get(user.draft_id), talk),
             )
         )
     rows.sort(key=lambda row: Status.ORDER[row.status])  # stable: names stay in order

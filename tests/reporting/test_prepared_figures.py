@@ -108,3 +108,17 @@ def test_the_daily_jobs_prepare_them(analyst_of_two):
     call_command("run_daily_jobs", stdout=out)
     assert "Förberedd statistik: 12" in out.getvalue()
     assert PreparedFigures.objects.count() == 12
+
+
+def test_figures_stored_in_an_older_shape_are_counted_live(client, analyst_of_two, unit_a):
+    today = timezone.localdate()
+    prepared.prepare(today)
+    for row in PreparedFigures.objects.all():
+        row.figures = {**row.figures, "tables": [{"key": "retired-field-only"}]}
+        row.save(update_fields=["figures"])
+    unit_a.case()
+    client.force_login(analyst_of_two)
+    response = client.get(URL, tertial_query(today))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "7" in cells_of(html, "cases_by_source_state") and 'id="prepared-at"' not in html

@@ -706,6 +706,19 @@ def test_placement_costs_cut_at_both_ends_of_the_period(scenario, unit_a):
     assert sum((row.cost for row in costs), Decimal(0)) == total
 
 
+def test_placement_kinds_per_person(scenario, unit_a):
+    """Who was placed in which kinds, as counts per combination (for the cost total)."""
+    kinds = list(Placement.Kind.values)
+    sis, hvb = kinds.index(Placement.Kind.SIS), kinds.index(Placement.Kind.HVB)
+    overlaps = statistics.compute([unit_a.unit.pk], PERIOD).cost_overlaps
+    assert overlaps == sorted([((sis,), 2), ((hvb,), 1)])
+    # One more case placed in both kinds is one person, not two.
+    cases_a, _cases_b = scenario
+    placement(unit_a, cases_a[6], Placement.Kind.HVB, date(2025, 7, 1), None, "1500")
+    overlaps = dict(statistics.compute([unit_a.unit.pk], PERIOD).cost_overlaps)
+    assert overlaps == {(sis,): 1, (hvb,): 1, tuple(sorted((sis, hvb))): 1}
+
+
 def test_trend_over_the_last_six_periods(scenario, unit_a):
     trend = statistics.compute([unit_a.unit.pk], PERIOD).trend
     assert trend.key == "trend"
@@ -838,7 +851,7 @@ def full_case(world, number: int) -> None:
     placement(world, case, Placement.Kind.HVB, date(2025, 5, 10), None, f"{1000 + number}")
 
 
-MAX_QUERIES = 30  # measured 28: one to three per table and three per earlier trend period
+MAX_QUERIES = 30  # measured 29: one to three per table and three per earlier trend period
 
 
 def test_a_fixed_number_of_queries_whatever_the_data(unit_a, django_assert_max_num_queries):

@@ -232,3 +232,10 @@ def test_staff_with_leadership_in_another_unit_find_the_statistics(client, unit_
     assert reverse("statistics_export") not in start  # leadership does not export
     page = client.get(URL, this_tertial())
     assert [unit.pk for unit in page.context["units"]] == [unit_b.unit.pk]
+
+
+def test_stray_dates_do_not_block_a_fixed_period(client, unit_a):
+    login(client, unit_a.leadership)
+    response = client.get(URL, {**this_tertial(), "start": "0001-01-01", "end": "9999-12-31"})
+    assert response.context["form"].is_valid()
+    assert 'id="t-cases_by_source_state"' in response.content.decode()

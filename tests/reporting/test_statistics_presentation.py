@@ -42,6 +42,7 @@ def decisions(enrol: int, decline: int, other: int = 0) -> CountTable:
 def figures(
     *,
     costs=(),
+    overlaps=None,
     lead=None,
     decided=None,
     trend=None,
@@ -57,6 +58,10 @@ def figures(
             CostRow(f"k{i}", cases, cases * 30, Decimal(cases * 1000))
             for i, cases in enumerate(costs)
         ],
+        # Unless told otherwise, every case is placed in one kind only.
+        cost_overlaps=overlaps
+        if overlaps is not None
+        else [((index,), cases) for index, cases in enumerate(costs) if cases],
         trend=CountTable(
             key="trend",
             title="Trend",
@@ -71,17 +76,19 @@ def figures(
 
 
 @pytest.mark.parametrize(
-    ("cases", "total_shown"),
+    ("cases", "overlaps", "total_shown"),
     [
-        ((8, 6, 12), True),  # nothing hidden
-        ((8, 1, 0, 12), False),  # two hidden, one case between them: one person's cost
-        ((8, 0, 0, 12), True),  # the zeros take the eight into hiding: eight cases
-        ((8, 4, 3, 12), True),  # two hidden, seven cases between them
-        ((8, 3, 12), True),  # three hidden ("<5" and the eight as "×"), eleven cases
+        ((8, 6, 12), None, True),  # nothing hidden
+        ((8, 1, 0, 12), None, False),  # two hidden, one person between them
+        ((8, 0, 0, 12), None, True),  # the zeros take the eight into hiding: eight people
+        ((8, 4, 3, 12), None, True),  # two hidden, seven people
+        ((8, 3, 12), None, True),  # the "<5" and the eight as "×": eleven people
+        # Two people, each placed in all three small kinds: six cases, but two people.
+        ((2, 2, 2, 12), [((0, 1, 2), 2), ((3,), 12)], False),
     ],
 )
-def test_cost_total_only_when_it_gives_no_hidden_kind_away(cases, total_shown):
-    shown = presentation.show_costs(figures(costs=cases), T)
+def test_cost_total_only_when_it_gives_no_hidden_kind_or_person_away(cases, overlaps, total_shown):
+    shown = presentation.show_costs(figures(costs=cases, overlaps=overlaps), T)
     hidden = [row for row in shown.rows if row.cost is None]
     assert all(row.cases.value is None for row in hidden)
     assert len(hidden) != 1 or shown.total_cost is None
@@ -90,10 +97,19 @@ def test_cost_total_only_when_it_gives_no_hidden_kind_away(cases, total_shown):
         assert shown.total_cost == Decimal(sum(cases) * 1000)
 
 
-def test_lead_time_count_is_exact_only_when_both_decision_counts_are_shown():
+def test_lead_time_count_is_exact_only_when_it_pins_no_hidden_count():
+    def shown(n, enrol, decline):
+        lead = LeadTime(n, 30.0, 20.0, 40.0)
+        return presentation.show_lead_time(
+            figures(lead=lead, decided=decisions(enrol, decline, 7)), T
+        )
+
+    assert shown(14, 8, 6).n.text == "14"  # every decision a first one
+    assert shown(9, 8, 6).n.text == "9"  # five repeated decisions: enough to say so
+    # Two repeated decisions (published nowhere) would follow from an exact 12.
+    repeated = shown(12, 8, 6)
+    assert repeated.n.value is None and repeated.n.text == "≥5" and repeated.median == 30.0
     lead = LeadTime(12, 30.0, 20.0, 40.0)
-    both = presentation.show_lead_time(figures(lead=lead, decided=decisions(8, 6, 7)), T)
-    assert both.n.text == "12" and both.median == 30.0
     # Eight enrolments shown, declines "<5": an exact 12 would say declines were four.
     one = presentation.show_lead_time(figures(lead=lead, decided=decisions(8, 4, 7)), T)
     assert one.n.value is None and one.n.text == "≥5"

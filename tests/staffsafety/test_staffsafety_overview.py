@@ -100,6 +100,17 @@ def test_an_unsigned_talk_does_not_count_as_held(unit_a, login, frozen_today):
     assert evidence.talked == 0  # the year's only talks are drafts
 
 
+def test_a_draft_overtaken_by_a_signed_talk_is_not_pending(unit_a, frozen_today):
+    with frozen_today(DAY):
+        make_talk(unit_a, employee=unit_a.coordinator, held_on=DAY - timedelta(days=60))
+        signed = make_talk(
+            unit_a, employee=unit_a.coordinator, held_on=DAY - timedelta(days=30), sign=True
+        )
+        rows = {row.user.pk: row for row in selectors.staff_overview(unit_a.unit, DAY)}
+    row = rows[unit_a.coordinator.pk]
+    assert (row.last_talk, row.draft, row.status) == (signed, None, Status.OK)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     held_on=st.one_of(st.none(), st.dates(date(2000, 1, 1), date(2040, 12, 31))),
