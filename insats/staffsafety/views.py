@@ -57,16 +57,20 @@ def _talk_or_404(request, talk_pk: int) -> tuple[SafetyTalk, bool]:
         raise Http404
     supervises = talk.unit_id in policy.review_units(request.user)
     if not supervises and talk.employee_id != request.user.pk:
-        log.record(
-            user=request.user,
-            action=log.Action.DENIED,
-            object_type="safety_talk",
-            unit_id=talk.unit_id,
-            object_id=talk.pk,
-            detail="write" if request.method == "POST" else "read",
-        )
+        _log_denied(request, talk, "write" if request.method == "POST" else "read")
         raise Http404
     return talk, supervises
+
+
+def _log_denied(request, talk: SafetyTalk, detail: str) -> None:
+    log.record(
+        user=request.user,
+        action=log.Action.DENIED,
+        object_type="safety_talk",
+        unit_id=talk.unit_id,
+        object_id=talk.pk,
+        detail=detail,
+    )
 
 
 def _log_view(request, talk: SafetyTalk, action=log.Action.VIEW) -> None:
@@ -288,14 +292,7 @@ def talk_sign(request, talk_pk: int):
     if request.method != "POST":
         _log_view(request, talk)
     elif error:
-        log.record(
-            user=request.user,
-            action=log.Action.DENIED,
-            object_type="safety_talk",
-            unit_id=talk.unit_id,
-            object_id=talk.pk,
-            detail="sign",
-        )
+        _log_denied(request, talk, "sign")
     else:
         try:
             services.talk_sign(talk=talk, by=request.user)
@@ -320,14 +317,7 @@ def talk_share(request, talk_pk: int):
     refusal = services.share_refusal(talk, request.user)
     form = forms.ShareForm(request.POST if request.method == "POST" and not refusal else None)
     if request.method == "POST" and refusal:
-        log.record(
-            user=request.user,
-            action=log.Action.DENIED,
-            object_type="safety_talk",
-            unit_id=talk.unit_id,
-            object_id=talk.pk,
-            detail="share",
-        )
+        _log_denied(request, talk, "share")
     elif request.method == "POST":
         if form.is_valid():
             try:
