@@ -606,29 +606,29 @@ def _cost_overlaps(units: list[int], period: Period) -> list[tuple[tuple[int, ..
 
 
 def _trend(
-    units: list[int], period: Period, current: TrendSource, reasons: list[dict]
+    units: list[int], periods: list[Period], current: TrendSource, reasons: list[dict]
 ) -> list[TrendSource]:
-    """The last TREND_PERIODS periods, each from the tables its own page shows.
+    """The trend rows for `periods` (the last is the page's own, `current`), each from the
+    tables its own page shows.
 
     Read from the same tables (rather than one cheaper count per series), a trend figure is
     hidden exactly when it is hidden on its period's page, so that putting the pages side by
     side gives nothing away the trend does not.
     """
-    earlier = preceding(period, TREND_PERIODS)[:-1]
     return [
         *(
             TrendSource(_consent(units, p), _decisions(units, p), _discharges(units, p, reasons))
-            for p in earlier
+            for p in periods[:-1]
         ),
         current,
     ]
 
 
-def _trend_table(sources: list[TrendSource], period: Period) -> CountTable:
+def _trend_table(sources: list[TrendSource], periods: list[Period]) -> CountTable:
     return CountTable(
         key="trend",
         title=_("Utveckling över tid"),
-        row_labels=[p.label for p in preceding(period, TREND_PERIODS)],
+        row_labels=[p.label for p in periods],
         column_labels=[_("Aktualiseringar"), _("Inskrivningar"), _("Utskrivningar")],
         counts=[source.counts for source in sources],
         row_totals=False,
@@ -648,7 +648,8 @@ def compute(unit_ids: Collection[int], period: Period) -> Figures:
     current = TrendSource(
         _consent(units, period), _decisions(units, period), _discharges(units, period, reasons)
     )
-    trend_sources = _trend(units, period, current, reasons)
+    trend_periods = preceding(period, TREND_PERIODS)  # the last is `period`
+    trend_sources = _trend(units, trend_periods, current, reasons)
     return Figures(
         period=period,
         tables=[
@@ -664,6 +665,6 @@ def compute(unit_ids: Collection[int], period: Period) -> Figures:
         lead_time=_lead_time(units, period),
         costs=_costs(units, period),
         cost_overlaps=_cost_overlaps(units, period),
-        trend=_trend_table(trend_sources, period),
+        trend=_trend_table(trend_sources, trend_periods),
         trend_sources=trend_sources,
     )
