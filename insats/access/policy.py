@@ -134,17 +134,33 @@ class Ground:
 
 @dataclass(frozen=True)
 class Decision:
+    """The answer to one access question, with its grounds.
+
+    `full` is the case's own social-services staff: every section and category. Otherwise
+    access is scoped to `categories` (the codes the covering consents name), and every reader
+    must cut the data to them.
+    """
+
     allowed: bool
     grounds: tuple[Ground, ...] = ()
     reason: str = ""
-    # Information categories (codes) the user may see; None means every category.
-    categories: frozenset[str] | None = None
+    full: bool = False
+    categories: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
         return self.allowed
 
     def covers(self, category: str) -> bool:
-        return self.allowed and (self.categories is None or category in self.categories)
+        return self.allowed and (self.full or category in self.categories)
+
+    @property
+    def logged_categories(self) -> str:
+        """The categories as written to the access log: empty for full access."""
+        return "" if self.full else ",".join(sorted(self.categories))
+
+
+def full_access(grounds: tuple[Ground, ...]) -> Decision:
+    return Decision(True, grounds, full=True)
 
 
 DENY = Decision(False)
@@ -315,16 +331,16 @@ def decide_case(user, action: Action, case: Case, day: date | None = None) -> De
         return Decision(False, reason=_("Ärendet är avslutat och kan inte ändras."))
     if grounds:
         if action in STAFF_ACTIONS:
-            return Decision(True, grounds)
+            return full_access(grounds)
         if action == Action.ASSIGN_STAFF:
             if Role.SUPERVISOR in roles_of(user).in_unit(case.unit_id):
-                return Decision(True, grounds)
+                return full_access(grounds)
             return Decision(False, reason=_("Endast arbetsledare kan fördela ärenden."))
         if action == Action.MANAGE_MEMBERS:
             if case.coordinator_id == user.pk or Role.SUPERVISOR in roles_of(user).in_unit(
                 case.unit_id
             ):
-                return Decision(True, grounds)
+                return full_access(grounds)
             return Decision(
                 False, reason=_("Endast ärendets lots eller en arbetsledare ändrar gruppen.")
             )
@@ -338,7 +354,7 @@ def may_read_section(decision: Decision, section: Section) -> bool:
     """Given the decision to see the case, may the user read this section of it?"""
     if not decision:
         return False
-    if decision.categories is None:
+    if decision.full:
         return True
     if section in ROW_SCOPED_SECTIONS:
         return bool(decision.categories)
@@ -360,7 +376,7 @@ def decide_section(user, case: Case, section: Section, *, write: bool = False) -
     if case.is_closed:
         return Decision(False, reason=_("Ärendet är avslutat och kan inte ändras."))
     if section == Section.POLICE_ASSESSMENT:
-        if decision.categories is None or not _is_police_member(user, case):
+        if decision.full or not _is_police_member(user, case):
             return Decision(
                 False, reason=_("Endast polisen i ärendets grupp registrerar bedömningen.")
             )
@@ -414,7 +430,7 @@ def decide_measure_report(user, measure) -> Decision:
     decision = decide_case(user, Action.VIEW_CASE, case)
     if not decision:
         return DENY
-    if decision.categories is None:
+    if decision.full:
         return decide_case(user, Action.EDIT_INVESTIGATION, case)
     member = measure.responsible_member
     responsible = member is not None and member.user_id == user.pk and member.removed_at is None
@@ -479,7 +495,9 @@ def meetings_visible_to(user, day: date | None = None):
     own = Q(unit_id__in=staff_units(user)) & (
         Q(case__isnull=True) | Q(case__in=cases_visible_to(user, day))
     )
-    general = Q(case__isnull=True) & (
+    # An invitation or a group seat is a ground only while the user still works in the
+    # meeting's unit: ending someone's memberships ends their meetings and feeds too.
+    general = Q(case__isnull=True, unit_id__in=set(roles_of(user).by_unit)) & (
         Q(pk__in=invitation.objects.filter(user=user).values("meeting"))
         | Q(
             group__in=group_member.objects.filter(user=user, removed_at__isnull=True).values(
@@ -497,7 +515,7 @@ def decide_meeting(user, meeting) -> Decision:
         return decide_case(user, Action.VIEW_CASE, meeting.case)
     grounds = _staff_grounds(user, meeting.unit_id)
     if grounds:
-        return Decision(True, grounds)
+        return full_access(grounds)
     if not meetings_visible_to(user).filter(pk=meeting.pk).exists():
         return DENY
     return Decision(
@@ -512,7 +530,7 @@ def may_manage_meeting(user, meeting) -> Decision:
         return Decision(False, reason=_("Endast socialtjänsten planerar mötet och för protokoll."))
     if meeting.case_id is not None and meeting.case.is_closed:
         return Decision(False, reason=_("Ärendet är avslutat och kan inte ändras."))
-    return Decision(True, grounds)
+    return full_access(grounds)
 
 
 def visible_item_cases(user, case_ids) -> set[int]:
@@ -538,7 +556,7 @@ def decide_transition(user, case: Case, transition: Transition) -> Decision:
                     "(åtskillnad av uppgifter)."
                 ),
             )
-    return Decision(True, _staff_grounds(user, case.unit_id))
+    return full_access(_staff_grounds(user, case.unit_id))
 
 
 def decide_person(user, action: Action, person: Person) -> Decision:
@@ -546,17 +564,17 @@ def decide_person(user, action: Action, person: Person) -> Decision:
     if not grounds:
         return DENY
     if action in (Action.VIEW_PERSON, Action.CHANGE_PERSON):
-        return Decision(True, grounds)
+        return full_access(grounds)
     if action == Action.VIEW_PERSON_CONTACT:
         # Protected identity: only the case's own social-services staff and supervisors.
         if not person.protected_identity:
-            return Decision(True, grounds)
+            return full_access(grounds)
         if Role.SUPERVISOR in roles_of(user).in_unit(person.unit_id):
-            return Decision(True, grounds)
+            return full_access(grounds)
         own_case = person.cases.filter(
             Q(coordinator=user) | Q(investigator=user) | Q(decision_maker=user)
         ).exists()
-        return Decision(True, grounds) if own_case else DENY
+        return full_access(grounds) if own_case else DENY
     return DENY
 
 
@@ -568,7 +586,7 @@ def require_staff(user, unit_id: int) -> None:
 
 def may_create_case(user, unit: Unit) -> Decision:
     grounds = _staff_grounds(user, unit.pk)
-    return Decision(True, grounds) if grounds else DENY
+    return full_access(grounds) if grounds else DENY
 
 
 def may_review_log(user, unit_id: int) -> bool:
@@ -644,7 +662,7 @@ def get_case_or_404(
         case=case,
         object_id=case.pk,
         grounds=decision.grounds,
-        category="" if decision.categories is None else ",".join(sorted(decision.categories)),
+        category=decision.logged_categories,
     )
     return case, decision
 
@@ -679,7 +697,7 @@ def get_section_or_404(
         case=case,
         object_id=case.pk,
         grounds=decision.grounds,
-        category="" if decision.categories is None else ",".join(sorted(decision.categories)),
+        category=decision.logged_categories,
     )
     return case, decision
 

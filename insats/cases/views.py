@@ -120,7 +120,7 @@ def case_create(request):
 @access_policy(OBJECT)
 def case_detail(request, pk: int):
     case, decision = policy.get_case_or_404(request.user, pk)
-    is_staff = decision.categories is None  # staff see every category; partners a subset
+    is_staff = decision.full  # staff see every category; partners a subset
     context = {
         "case": case,
         "decision": decision,

@@ -554,7 +554,7 @@ def case_sections(case, decision) -> list[SectionStatus]:
     Staff get a one-line status per section (one query for all); partners only the links
     their consent allows. In the order of the work: investigation, decision, plan, casework.
     """
-    statuses = _statuses(_section_facts(case)) if decision.categories is None else {}
+    statuses = _statuses(_section_facts(case)) if decision.full else {}
     return [
         SectionStatus(str(section), url_name, str(label), statuses.get(section, ""))
         for section, url_name, label in SECTIONS

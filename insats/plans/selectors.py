@@ -22,7 +22,7 @@ def visible_goals(plan, decision):
         "measures__after",
         "measures__reports__reported_by",
     )
-    if decision.categories is None:
+    if decision.full:
         return list(goals)
     return [g for g in goals if g.life_area.category_code in decision.categories]
 

@@ -40,7 +40,7 @@ def _inventories():
 
 
 def _is_staff(decision: policy.Decision) -> bool:
-    return decision.categories is None
+    return decision.full
 
 
 def _shows(area, decision: policy.Decision) -> bool:

@@ -14,7 +14,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 
 from insats.access import log, policy
-from insats.access.decorators import OBJECT, access_policy
+from insats.access.gate import Child, case_view
 from insats.access.policy import Section
 from insats.core.forms import add_service_errors
 from insats.documents.pdf import pdf_response, render_pdf
@@ -25,21 +25,18 @@ from insats.investigation.models import PoliceAssessment
 from . import common
 
 SECTION = Section.POLICE_ASSESSMENT
+RECORD = Child("record", PoliceAssessment, "record_pk", related=("recorded_by", "organisation"))
 
 
-def _assessment_or_404(pk: int, record_pk) -> PoliceAssessment:
-    record = common.record_or_404(PoliceAssessment, pk, record_pk)
-    return PoliceAssessment.objects.select_related("recorded_by", "organisation").get(pk=record.pk)
-
-
-def _version_of(request, pk: int, record: PoliceAssessment) -> PoliceAssessment:
+def _version_of(request, record: PoliceAssessment) -> PoliceAssessment:
     """The record, or the version of its series that `?version=` names (404 if another)."""
     version = request.GET.get("version")
     if not version:
         return record
-    shown = _assessment_or_404(pk, version)
+    shown = RECORD.fetch(version, record.case_id)
     if shown.series != record.series:
         raise Http404
+    shown.case = record.case
     return shown
 
 
@@ -47,9 +44,8 @@ def _write_decision(request, case):
     return policy.decide_section(request.user, case, SECTION, write=True)
 
 
-@access_policy(OBJECT)
-def police_assessment(request, pk: int):
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION)
+@case_view(SECTION)
+def police_assessment(request, case, decision):
     every_version = list(
         PoliceAssessment.objects.filter(case=case)
         .select_related("recorded_by", "organisation")
@@ -93,9 +89,8 @@ def _save(request, case, form, previous):
     return record
 
 
-@access_policy(OBJECT)
-def police_assessment_create(request, pk: int):
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION, write=True)
+@case_view(SECTION, write=True)
+def police_assessment_create(request, case, decision):
     data = request.POST if request.method == "POST" else None
     form = PoliceAssessmentForm(data)
     if data is not None and form.is_valid():
@@ -109,10 +104,8 @@ def police_assessment_create(request, pk: int):
     )
 
 
-@access_policy(OBJECT)
-def police_assessment_edit(request, pk: int, record_pk: int):
-    record = _assessment_or_404(pk, record_pk)
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION, write=True)
+@case_view(SECTION, write=True, child=RECORD)
+def police_assessment_edit(request, case, decision, record):
     if request.method == "GET" and not record.is_current:
         current = common.current_version(record)
         return redirect("police_assessment_edit", pk=case.pk, record_pk=current.pk)
@@ -129,11 +122,9 @@ def police_assessment_edit(request, pk: int, record_pk: int):
     )
 
 
-@access_policy(OBJECT)
-def police_assessment_detail(request, pk: int, record_pk: int):
-    record = _assessment_or_404(pk, record_pk)
-    shown = _version_of(request, pk, record)
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION)
+@case_view(SECTION, child=RECORD)
+def police_assessment_detail(request, case, decision, record):
+    shown = _version_of(request, record)
     return render(
         request,
         "investigation/police/detail.html",
@@ -146,11 +137,9 @@ def police_assessment_detail(request, pk: int, record_pk: int):
     )
 
 
-@access_policy(OBJECT)
-def police_assessment_pdf(request, pk: int, record_pk: int):
-    record = _assessment_or_404(pk, record_pk)
-    shown = _version_of(request, pk, record)
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION, log_as=log.Action.PRINT)
+@case_view(SECTION, log_as=log.Action.PRINT, child=RECORD)
+def police_assessment_pdf(request, case, decision, record):
+    shown = _version_of(request, record)
     pdf = render_pdf(
         "documents/police_assessment.html", {"case": case, "record": shown}, request=request
     )

@@ -75,7 +75,7 @@ def _meeting_or_404(user, meeting_pk, *, log_as=log.Action.VIEW):
         unit_id=meeting.unit_id,
         object_id=meeting.pk,
         grounds=decision.grounds,
-        category="" if decision.categories is None else ",".join(sorted(decision.categories)),
+        category=decision.logged_categories,
     )
     return meeting, decision
 

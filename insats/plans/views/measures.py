@@ -187,7 +187,7 @@ def plan_follow_ups(request, pk: int):
     meeting's notes (those are the social services' own), and no follow-up without such a goal.
     """
     case, decision = policy.get_section_or_404(request.user, pk, SECTION)
-    is_staff = decision.categories is None
+    is_staff = decision.full
     plan = services.plan_of(case)
     follow_ups = []
     if plan is not None:

@@ -43,7 +43,7 @@ def _plan(case: Case) -> ActionPlan | None:
 
 
 def _is_staff(decision: policy.Decision) -> bool:
-    return decision.categories is None
+    return decision.full
 
 
 def _may_write(user, case: Case) -> bool:
