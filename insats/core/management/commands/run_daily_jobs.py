@@ -1,6 +1,13 @@
-"""Everything that runs once a day; safe to run more often (cron or a systemd timer)."""
+"""Everything that runs once a day; safe to run more often (cron or a systemd timer).
 
-from django.core.management.base import BaseCommand
+Each job runs on its own: one that fails (a mail server down, a bad row) is reported with its
+reason and the others still run, for every unit. The command exits non-zero when any failed, so
+the timer's monitoring notices.
+"""
+
+import logging
+
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from insats.consent.jobs import notify_expired_consents
@@ -10,25 +17,39 @@ from insats.plans.jobs import remind_overdue
 from insats.reporting.prepared import prepare
 from insats.staffsafety.jobs import remind_due_talks
 
+logger = logging.getLogger(__name__)
+
+# (label, job): each job takes the day and returns how much it did.
+JOBS = (
+    ("Utgångna samtycken meddelade", notify_expired_consents),
+    ("Påminnelser om omprövning", notify_due_reviews),
+    ("Påminnelser om handlingsplaner", remind_overdue),
+    ("Påminnelser om överenskommelser", remind_reviews),
+    ("Påminnelser om säkerhetssamtal", remind_due_talks),
+    ("Förberedd statistik", prepare),
+)
+
 
 class Command(BaseCommand):
     help = (
         "Run the daily jobs (idempotent): consent expiry notices, re-examination reminders, "
         "overdue measures and missed plan follow-ups, agreements due for review, safety talks "
-        "due, statistics over many units prepared for the day."
+        "due, statistics over many units prepared for the day. Each job runs even when another "
+        "fails; the exit status is non-zero if any failed."
     )
 
     def handle(self, *args, **options):
         today = timezone.localdate()
-        sent = notify_expired_consents(today)
-        self.stdout.write(f"Utgångna samtycken meddelade: {sent}")
-        reviews = notify_due_reviews(today)
-        self.stdout.write(f"Påminnelser om omprövning: {reviews}")
-        overdue = remind_overdue(today)
-        self.stdout.write(f"Påminnelser om handlingsplaner: {overdue}")
-        agreements = remind_reviews(today)
-        self.stdout.write(f"Påminnelser om överenskommelser: {agreements}")
-        talks = remind_due_talks(today)
-        self.stdout.write(f"Påminnelser om säkerhetssamtal: {talks}")
-        figures = prepare(today)
-        self.stdout.write(f"Förberedd statistik: {figures}")
+        failed = []
+        for label, job in JOBS:
+            try:
+                done = job(today)
+            except Exception as exc:  # one job's failure must not stop the rest
+                logger.exception("Daily job %s failed", job.__name__)
+                failed.append(label)
+                self.stderr.write(f"{label}: misslyckades ({type(exc).__name__}: {exc})")
+            else:
+                self.stdout.write(f"{label}: {done}")
+        if failed:
+            names = ", ".join(failed)
+            raise CommandError(f"{len(failed)} av {len(JOBS)} jobb misslyckades: {names}")
