@@ -744,6 +744,22 @@ def log_listing(user, object_type: str, cases, detail: str = "") -> None:
     by_unit: dict[int, list[int]] = defaultdict(list)
     for case in cases:
         by_unit[case.unit_id].append(case.pk)
+    if not by_unit:
+        # A search without hits is a read too (whom was someone looking for?): logged for
+        # each unit the user works in, or once without a unit.
+        units = staff_units(user)
+        detail = f"{detail} cases=".strip()
+        if units:
+            log.record_units(
+                user=user,
+                action=log.Action.SEARCH,
+                object_type=object_type,
+                unit_ids=units,
+                detail=detail,
+            )
+        else:
+            log.record(user=user, action=log.Action.SEARCH, object_type=object_type, detail=detail)
+        return
     for unit_id, ids in sorted(by_unit.items()):
         log.record(
             user=user,

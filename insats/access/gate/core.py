@@ -22,11 +22,18 @@ from ..decorators import OBJECT
 from ..policy import Decision
 
 
+MAX_ID = 2**63 - 1  # the largest primary key either database stores
+
+
 def int_or_404(value) -> int:
+    """An id from a URL or a form: anything that cannot be a row's key is a plain 404."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise Http404 from None
+    if not 0 < number <= MAX_ID:
+        raise Http404
+    return number
 
 
 def record_fetch(
