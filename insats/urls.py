@@ -6,6 +6,7 @@ from django.views.i18n import set_language
 
 from insats.access.decorators import PUBLIC, SIGNED_IN, access_policy
 from insats.consent import views as consent_views
+from insats.core import health
 from insats.core import views as core_views
 from insats.decisions import views as decision_views
 
@@ -22,6 +23,8 @@ urlpatterns = [
     path("logga-in/", login_view, name="login"),
     path("logga-ut/", logout_view, name="logout"),
     path("sprak/", access_policy(PUBLIC)(set_language), name="set_language"),
+    path("halsa/", health.liveness, name="health"),
+    path("halsa/redo/", health.readiness, name="readiness"),
     path("arenden/", include("insats.cases.urls")),
     path("personer/", include("insats.people.urls")),
     path("utlamnanden/", consent_views.disclosure_register, name="disclosure_register"),

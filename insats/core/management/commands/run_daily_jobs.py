@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from insats.consent.jobs import notify_expired_consents
+from insats.core.models import JobRun
 from insats.decisions.jobs import notify_due_reviews
 from insats.meetings.jobs_groups import remind_reviews
 from insats.plans.jobs import remind_overdue
@@ -42,14 +43,24 @@ class Command(BaseCommand):
         today = timezone.localdate()
         failed = []
         for label, job in JOBS:
+            started = timezone.now()
             try:
                 done = job(today)
             except Exception as exc:  # one job's failure must not stop the rest
                 logger.exception("Daily job %s failed", job.__name__)
                 failed.append(label)
-                self.stderr.write(f"{label}: misslyckades ({type(exc).__name__}: {exc})")
+                result, ok = f"{type(exc).__name__}: {exc}", False
+                self.stderr.write(f"{label}: misslyckades ({result})")
             else:
+                result, ok = str(done), True
                 self.stdout.write(f"{label}: {done}")
+            JobRun.objects.create(
+                job=job.__name__,
+                started_at=started,
+                finished_at=timezone.now(),
+                ok=ok,
+                result=result[:2000],
+            )
         if failed:
             names = ", ".join(failed)
             raise CommandError(f"{len(failed)} av {len(JOBS)} jobb misslyckades: {names}")
