@@ -8,13 +8,18 @@ from insats.access.decorators import PUBLIC, SIGNED_IN, access_policy
 from insats.consent import views as consent_views
 from insats.core import health
 from insats.core import views as core_views
+from insats.core.forms import LoginForm
 from insats.decisions import views as decision_views
 
 admin.site.site_header = _("Insats – administration")
 admin.site.site_title = "Insats"
 
 login_view = access_policy(PUBLIC)(
-    auth_views.LoginView.as_view(template_name="core/login.html", redirect_authenticated_user=True)
+    auth_views.LoginView.as_view(
+        template_name="core/login.html",
+        authentication_form=LoginForm,
+        redirect_authenticated_user=True,
+    )
 )
 logout_view = access_policy(SIGNED_IN)(auth_views.LogoutView.as_view())
 

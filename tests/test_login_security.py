@@ -49,3 +49,10 @@ def test_pages_forbid_inline_scripts_and_foreign_sources(unit_a, login):
         assert "script-src 'self'" in policy
         assert "default-src 'self'" in policy
         assert "frame-ancestors 'none'" in policy
+
+
+def test_an_over_long_user_name_gets_a_message_not_an_error(db, client):
+    response = client.post(reverse("login"), {"username": "x" * 300, "password": "lösenord"})
+    assert response.status_code == 200
+    assert "Användarnamnet får vara högst 150 tecken." in response.content.decode()
+    assert response.context["form"]["username"].value() == "x" * 300

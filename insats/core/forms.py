@@ -3,6 +3,7 @@
 from functools import cached_property
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.forms.formsets import (
     INITIAL_FORM_COUNT,
@@ -12,6 +13,7 @@ from django.forms.formsets import (
     ManagementForm,
 )
 from django.forms.renderers import TemplatesSetting
+from django.utils.translation import gettext as _
 
 
 class FormRenderer(TemplatesSetting):
@@ -67,3 +69,17 @@ class FixedRowsFormSet(forms.BaseFormSet):
 
     def get_form_kwargs(self, index):
         return {**super().get_form_kwargs(index), self.row_kwarg: self.row_objects[index]}
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, refusing an over-long user name before anyone authenticates it (the
+    lockout's table would otherwise fail on it)."""
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        limit = self.fields["username"].max_length
+        if limit and len(username) > limit:
+            raise ValidationError(
+                _("Användarnamnet får vara högst %(limit)d tecken."), params={"limit": limit}
+            )
+        return username
