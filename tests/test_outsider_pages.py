@@ -986,7 +986,8 @@ def test_outsider_sees_no_b_data_on_any_page(request, b_secrets, a_case, login, 
 
     for page in pages:
         response = client.get(page.url)
-        assert response.status_code < 500, page.url
+        # Readiness answers 503 while the test database has no daily-job run; not an error.
+        assert response.status_code < 500 or page.route == "halsa/redo/", page.url
         if page.url in invited:
             assert response.status_code == 200, page.url
         elif page.route == "kalender/<str:token>.ics":

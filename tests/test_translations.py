@@ -28,6 +28,7 @@ FIX = "Run `make messages`, translate the new entries in {po}, then run `make me
 # Translations that are spelt the same in Swedish and English. Anything else that is left
 # identical to its msgid is taken to be a Swedish text copied into msgstr by mistake.
 SAME_IN_BOTH = {
+    "%(what)s: %(before)s → %(after)s",
     "Administration",
     "Alias",
     "alias",

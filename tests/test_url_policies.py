@@ -33,6 +33,12 @@ class Route:
     def policy(self) -> str | None:
         return getattr(self.callback, "access_policy", None)
 
+    @property
+    def callback_gated(self) -> bool:
+        """Not public, and either no object in the URL or handed over by the gate."""
+        needs_gate = self.policy == OBJECT or "<" in self.route
+        return not needs_gate or bool(getattr(self.callback, "gate", None))
+
     def example_url(self) -> str:
         """The route with dummy arguments: 1 for numbers, a valid state for slugs."""
 
@@ -111,6 +117,43 @@ def test_every_view_declares_an_access_policy():
     assert not missing, f"views without @access_policy: {missing}"
 
 
+def ungated(resolver) -> list[str]:
+    """Object pages (and pages that name an object in their URL) not wrapped by the gate."""
+    return sorted(
+        route.route
+        for route in walk(resolver.url_patterns)
+        if route.policy != PUBLIC and not route.callback_gated
+    )
+
+
+def test_every_object_page_receives_its_object_from_the_gate():
+    """A page about one object gets it from insats/access/gate, which fetches, decides and logs;
+    a view that fetched its case itself would be listed here."""
+    missing = ungated(get_resolver())
+    assert not missing, f"object pages not wrapped by insats.access.gate: {missing}"
+
+
+def test_the_gate_walker_catches_a_view_that_fetches_its_own_object():
+    def fetches_itself(request, pk):
+        return HttpResponse("case")
+
+    fetches_itself.access_policy = OBJECT  # declared, but not through the gate
+    patterns = [
+        path("a/<int:pk>/", fetches_itself),
+        path("b/<int:pk>/", access_policy(SIGNED_IN)(_undeclared)),
+        path("c/", access_policy(SIGNED_IN)(_declared)),
+    ]
+    with override_settings(ROOT_URLCONF=__name__):
+        assert "nested/<int:pk>/undeclared/" in ungated(get_resolver())
+    caught = [route.route for route in walk(patterns) if not route.callback_gated]
+    assert caught == ["a/<int:pk>/", "b/<int:pk>/"]
+
+
+def test_object_pages_can_only_be_declared_through_the_gate():
+    with pytest.raises(ValueError, match="gate"):
+        access_policy(OBJECT)
+
+
 def test_every_declared_policy_is_known():
     unknown = {r.route: r.policy for r in project_routes() if r.policy not in KNOWN_POLICIES}
     assert not unknown
@@ -133,7 +176,7 @@ def test_walker_sees_through_a_decorator_without_wraps():
 
         return inner
 
-    patterns = [path("p/", careless(access_policy(OBJECT)(_declared)))]
+    patterns = [path("p/", careless(access_policy(SIGNED_IN)(_declared)))]
     assert [route.route for route in walk(patterns) if route.policy is None] == ["p/"]
 
 

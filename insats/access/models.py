@@ -31,6 +31,8 @@ class AccessLogEntry(models.Model):
         PRINT = "print", _("Skrivit ut")
         DOWNLOAD = "download", _("Laddat ned")
         DENIED = "denied", _("Nekad")
+        # A membership or account privilege given, changed or ended (who granted what to whom).
+        GRANT = "grant", _("Behörighet ändrad")
 
     at = models.DateTimeField(_("tidpunkt"), db_index=True)
     user = models.ForeignKey(

@@ -1,15 +1,18 @@
 """The one gate: who may see which cases and people, and do what with them.
 
-Every view, export and search asks this module; nothing else decides access. Each answer
-carries its grounds (a role in a unit, a case membership, a consent), so that the access log
-and the "why can I see this?" line can say *why* someone could see something.
+Every view, export and search asks this module; nothing else decides access. Pages receive
+their object from the gate (insats/access/gate), which asks this module, logs and hands the
+object over. Each answer carries its grounds (a role in a unit, a case membership, a consent),
+so that the access log and the "why can I see this?" line can say *why* someone could see it.
 
 - Social-services staff (coordinator, investigator, supervisor) see the cases of their own
   unit by role; nobody sees another unit's cases.
 - A partner member sees a case only while they are a member of its group AND a consent that
-  is valid today and not revoked covers their organisation — and then only the information
-  categories that consent covers. Expiry and revocation end access at once because it is
-  computed on every request, never stored.
+  is valid today, not revoked and not ended covers their organisation — and then only the
+  information categories that consent covers. Expiry, revocation and the case's closing (which
+  ends its consents) end access at once because it is computed on every request, never stored.
+- Every ground needs an active membership and an active account: ending someone's roles ends
+  their cases, meetings, feeds and tasks alike.
 - Leadership, analysts and administrators see no case content.
 
 Users without access to an object get a 404, never a 403: a 403 would confirm that the case
@@ -25,7 +28,6 @@ from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,6 +54,9 @@ class Action(StrEnum):
     IDENTIFY_CASE = "case.identify"
     MANAGE_MEMBERS = "case.manage_members"
     MANAGE_CONSENT = "consent.manage"
+    # Recording a revocation stays possible on a closed case: the young person may withdraw a
+    # consent that discharge already ended, and that must be on file.
+    REVOKE_CONSENT = "consent.revoke"
     VIEW_CONSENT = "consent.view"
     RECORD_DISCLOSURE = "disclosure.record"
     VIEW_PERSON = "person.view"
@@ -101,6 +106,7 @@ STAFF_ACTIONS = frozenset(
         Action.TRANSITION_CASE,
         Action.IDENTIFY_CASE,
         Action.MANAGE_CONSENT,
+        Action.REVOKE_CONSENT,
         Action.VIEW_CONSENT,
         Action.RECORD_DISCLOSURE,
         Action.EDIT_INVESTIGATION,
@@ -439,6 +445,15 @@ def decide_measure_report(user, measure) -> Decision:
     return Decision(False, reason=_("Du rapporterar bara på dina egna åtgärder."))
 
 
+def require_measure_report(user, measure) -> Decision:
+    """For the report use case: the decision to report on the measure, or PermissionDenied
+    (with the reason) when the policy refuses."""
+    decision = decide_measure_report(user, measure)
+    if not decision:
+        raise PermissionDenied(decision.reason)
+    return decision
+
+
 def partner_categories(user, case_ids, day: date | None = None) -> dict[int, set[str]]:
     """Per case: the categories the user's covering consents name (for partner lists)."""
     day = day or timezone.localdate()
@@ -584,6 +599,12 @@ def require_staff(user, unit_id: int) -> None:
         raise PermissionDenied(_("Du arbetar inte i enhetens socialtjänst."))
 
 
+def decide_unit_staff(user, unit_id: int) -> Decision:
+    """A unit-level record (a returnee entry) is the unit's social-services staff's own."""
+    grounds = _staff_grounds(user, unit_id)
+    return full_access(grounds) if grounds else DENY
+
+
 def may_create_case(user, unit: Unit) -> Decision:
     grounds = _staff_grounds(user, unit.pk)
     return full_access(grounds) if grounds else DENY
@@ -614,126 +635,6 @@ def export_units(user) -> set[int]:
 
 def is_administrator(user) -> bool:
     return bool(roles_of(user).units_with({Role.ADMINISTRATOR})) or user.is_superuser
-
-
-# --- Fetching one object for a view; every fetch is logged ----------------------------------
-
-
-CASE_RELATED = (
-    "unit",
-    "person",
-    "coordinator",
-    "investigator",
-    "decision_maker",
-    "received_by",
-    "discharge_reason",
-)
-
-
-def get_case_or_404(
-    user,
-    pk,
-    action: Action = Action.VIEW_CASE,
-    *,
-    log_as: str = log.Action.VIEW,
-    object_type: str = "case",
-) -> tuple[Case, Decision]:
-    """The case if the user may do `action` on it (logged with its grounds), else 404.
-
-    Denied attempts on a case that exists are logged too: they are what a log review looks for.
-    """
-    case = Case.objects.select_related(*CASE_RELATED).filter(pk=_int_or_404(pk)).first()
-    decision = decide_case(user, action, case) if case is not None else DENY
-    if case is None or not decision:
-        if case is not None:
-            log.record(
-                user=user,
-                action=log.Action.DENIED,
-                object_type=object_type,
-                case=case,
-                object_id=case.pk,
-                detail=str(action),
-            )
-        raise Http404
-    log.record(
-        user=user,
-        action=log_as,
-        object_type=object_type,
-        case=case,
-        object_id=case.pk,
-        grounds=decision.grounds,
-        category=decision.logged_categories,
-    )
-    return case, decision
-
-
-def get_section_or_404(
-    user,
-    pk,
-    section: Section,
-    *,
-    write: bool = False,
-    log_as: str = log.Action.VIEW,
-) -> tuple[Case, Decision]:
-    """The case if the user may read (or write) this section of it, logged; else 404."""
-    case = Case.objects.select_related(*CASE_RELATED).filter(pk=_int_or_404(pk)).first()
-    if case is None:
-        raise Http404
-    decision = decide_section(user, case, section, write=write)
-    if not decision:
-        log.record(
-            user=user,
-            action=log.Action.DENIED,
-            object_type=str(section),
-            case=case,
-            object_id=case.pk,
-            detail="write" if write else "read",
-        )
-        raise Http404
-    log.record(
-        user=user,
-        action=log_as,
-        object_type=str(section),
-        case=case,
-        object_id=case.pk,
-        grounds=decision.grounds,
-        category=decision.logged_categories,
-    )
-    return case, decision
-
-
-def get_person_or_404(
-    user, pk, action: Action = Action.VIEW_PERSON, *, log_as: str = log.Action.VIEW
-) -> tuple[Person, Decision]:
-    person = Person.objects.select_related("unit").filter(pk=_int_or_404(pk)).first()
-    decision = decide_person(user, action, person) if person is not None else DENY
-    if person is None or not decision:
-        if person is not None:
-            log.record(
-                user=user,
-                action=log.Action.DENIED,
-                object_type="person",
-                person=person,
-                object_id=person.pk,
-                detail=str(action),
-            )
-        raise Http404
-    log.record(
-        user=user,
-        action=log_as,
-        object_type="person",
-        person=person,
-        object_id=person.pk,
-        grounds=decision.grounds,
-    )
-    return person, decision
-
-
-def _int_or_404(pk) -> int:
-    try:
-        return int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
 
 
 def log_listing(user, object_type: str, cases, detail: str = "") -> None:
@@ -768,3 +669,261 @@ def log_listing(user, object_type: str, cases, detail: str = "") -> None:
             unit_id=unit_id,
             detail=f"{detail} cases={','.join(map(str, ids))}".strip(),
         )
+
+
+# --- Meetings, collaboration and staff safety (the gates in gate/meetings.py and
+# gate/staffsafety.py ask these) ------------------------------------------------------------
+
+
+def agenda_item_shown(item, meeting, visible_cases, staff_unit_ids) -> bool:
+    """May a user see an agenda item's details (or, for item None, the meeting's own minutes)?
+
+    `visible_cases` is the batched answer of visible_item_cases for the page's cases and
+    `staff_unit_ids` the units where the user is social-services staff. A meeting about a case
+    shows nothing to those who may not see the case; within any meeting a case item is read
+    under the case's rule, a returnee item by the unit's staff, the general part by everyone
+    at the meeting.
+    """
+    if meeting.case_id is not None and meeting.case_id not in visible_cases:
+        return False
+    if item is None:
+        return True
+    if item.part == "returnees":
+        return meeting.unit_id in staff_unit_ids
+    if item.case_id is not None:
+        return item.case_id in visible_cases
+    if item.part == "general":
+        return True
+    return meeting.unit_id in staff_unit_ids
+
+
+def decide_agenda_item(user, meeting, item) -> Decision:
+    """May the user read this item of the meeting's agenda (its minutes, tasks, PDF)?"""
+    meeting_decision = decide_meeting(user, meeting)
+    if not meeting_decision:
+        return DENY
+    case_ids = {meeting.case_id, item.case_id} - {None}
+    visible = visible_item_cases(user, case_ids) if case_ids else set()
+    if not agenda_item_shown(item, meeting, visible, staff_units(user)):
+        return DENY
+    if item.case_id is not None:
+        return decide_case(user, Action.VIEW_CASE, item.case)
+    return meeting_decision
+
+
+def may_run_meeting(user, meeting) -> Decision:
+    """Meeting mode (minutes and tasks item by item): the unit's staff, or the meeting's
+    convener while they may see the meeting (who still writes only the items they see)."""
+    decision = may_manage_meeting(user, meeting)
+    if decision:
+        return decision
+    closed = meeting.case_id is not None and meeting.case.is_closed
+    if meeting.convener_id == user.pk and not closed and decide_meeting(user, meeting):
+        return Decision(
+            True, (Ground("meeting", f"convener:{meeting.pk}", _("sammankallande till mötet")),)
+        )
+    return Decision(False, reason=decision.reason)
+
+
+def decide_task_done(user, task) -> Decision:
+    """May the user mark this task from a meeting's minutes done? The social-services staff of
+    the meeting's unit; or its responsible, only while they may still see the meeting."""
+    grounds = _staff_grounds(user, task.meeting.unit_id)
+    if grounds:
+        return full_access(grounds)
+    if task.responsible_id != user.pk or not decide_meeting(user, task.meeting):
+        return DENY
+    return Decision(True, (Ground("task", f"responsible:{task.pk}", _("ansvarig för uppgiften")),))
+
+
+def mailable_invitees(unit_id: int, user_ids) -> set[int]:
+    """Of these invited users, those who may still be mailed about a meeting of the unit: an
+    active account with an active membership in the unit. An invitation is a ground only while
+    its reason lasts, so ending someone's memberships stops their invitations, changes and
+    cancellations (and the calendar files in them) at once."""
+    ids = {pk for pk in user_ids if pk is not None}
+    if not ids:
+        return set()
+    return set(
+        Membership.objects.filter(
+            user_id__in=ids,
+            user__is_active=True,
+            active=True,
+            organisation__unit_id=unit_id,
+        ).values_list("user_id", flat=True)
+    )
+
+
+def decide_calendar_feed(user) -> Decision:
+    """May this user's personal calendar feed answer? Only while the account is active and the
+    user holds an active membership: the feed is a meeting channel like the pages."""
+    if not getattr(user, "is_active", False):
+        return Decision(False, reason=_("Kontot är avaktiverat."))
+    if not roles_of(user).by_unit:
+        return Decision(False, reason=_("Användaren har ingen aktiv roll i någon enhet."))
+    return Decision(True, (Ground("calendar_feed", f"user:{user.pk}", _("egen kalenderadress")),))
+
+
+def invitee_grounds(case: Case, members, day: date | None = None) -> dict[int, str]:
+    """Why each of the case's group members may NOT be told about the case ("" when they may).
+
+    The grounds to be invited to the case's own meeting and sent what it is about: a user who
+    may see the case (the unit's staff, a partner member whose organisation a valid consent
+    covers), or a network member without an account whom a valid consent names. Keyed by
+    CaseMember pk; the text is the Swedish warning shown beside an unticked invitee.
+    """
+    day = day or timezone.localdate()
+    members = list(members)
+    named = set(
+        Consent.network_members.through.objects.filter(
+            consent__in=Consent.objects.active_on(day).filter(case=case),
+            casemember_id__in=[m.pk for m in members],
+        ).values_list("casemember_id", flat=True)
+    )
+    result = {}
+    for member in members:
+        if member.user_id is not None:
+            covered = bool(decide_case(member.user, Action.VIEW_CASE, case, day))
+            result[member.pk] = (
+                ""
+                if covered
+                else _("Samtycket omfattar inte %(org)s: får inte veta vad mötet gäller.")
+                % {"org": member.organisation}
+            )
+        elif member.pk in named:
+            result[member.pk] = ""
+        elif not member.has_confidentiality_duty:
+            result[member.pk] = _(
+                "Saknar tystnadsplikt och nämns inte i samtycket: får inte veta vad mötet gäller."
+            )
+        else:
+            result[member.pk] = _("Nämns inte i samtycket: får inte veta vad mötet gäller.")
+    return result
+
+
+DEVIATION_REPORTING_ROLES = STAFF | {Role.PARTNER}
+
+
+def deviation_reporting_units(user) -> set[int]:
+    """Units where the user may report a collaboration deviation: staff, or a partner active in
+    one of the unit's organisations."""
+    return roles_of(user).units_with(DEVIATION_REPORTING_ROLES)
+
+
+def deviations_visible_to(user):
+    """Staff see all of their units' deviations; anyone else only their own reports, while
+    they still work in the unit."""
+    from insats.meetings.models import Deviation
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Deviation.objects.none()
+    return Deviation.objects.filter(
+        Q(unit_id__in=staff_units(user))
+        | Q(reported_by=user, unit_id__in=deviation_reporting_units(user))
+    )
+
+
+def decide_deviation(user, deviation, *, handle: bool = False) -> Decision:
+    """Read: the unit's staff, or its reporter while a member of the unit. Handle (analyse,
+    decide, follow up, close): the unit's social-services staff only."""
+    grounds = _staff_grounds(user, deviation.unit_id)
+    if grounds:
+        return full_access(grounds)
+    if handle:
+        return Decision(False, reason=_("Endast socialtjänsten i enheten hanterar avvikelser."))
+    if deviation.reported_by_id == user.pk and deviation.unit_id in deviation_reporting_units(user):
+        return Decision(
+            True,
+            (Ground("deviation", f"reporter:{deviation.pk}", _("rapporterade avvikelsen")),),
+        )
+    return DENY
+
+
+class TalkAction(StrEnum):
+    READ = "read"
+    EDIT = "edit"
+    SIGN = "sign"
+    SHARE = "share"
+
+
+def decide_safety_talk(user, talk, action: TalkAction = TalkAction.READ) -> Decision:
+    """A safety talk is read by the supervisors of its unit and by its employee. Only a
+    supervisor of the unit other than the employee changes, signs and shares it; a signed
+    talk is frozen (a correction is a new talk) and only a signed talk is shared. The reason
+    says why not, in Swedish."""
+    supervisor = Role.SUPERVISOR in roles_of(user).in_unit(talk.unit_id)
+    own = talk.employee_id == user.pk
+    if action == TalkAction.READ:
+        if supervisor:
+            return full_access(_staff_grounds(user, talk.unit_id))
+        if own:
+            return full_access(
+                (Ground("safety_talk", f"employee:{talk.pk}", _("eget säkerhetssamtal")),)
+            )
+        return DENY
+    refusal = _talk_refusal(talk, action, supervisor=supervisor, own=own)
+    if refusal:
+        return Decision(False, reason=refusal)
+    return full_access(_staff_grounds(user, talk.unit_id))
+
+
+def _talk_refusal(talk, action: TalkAction, *, supervisor: bool, own: bool) -> str:
+    if action == TalkAction.EDIT:
+        if own:
+            return _("Du kan inte ändra ditt eget säkerhetssamtal.")
+        if not supervisor:
+            return _("Endast en arbetsledare i enheten kan ändra samtalet.")
+        if talk.signed_at is not None:
+            return _(
+                "Samtalet är undertecknat och kan inte ändras. "
+                "En rättelse dokumenteras som ett nytt säkerhetssamtal."
+            )
+        return ""
+    if action == TalkAction.SIGN:
+        if own:
+            return _(
+                "Du kan inte underteckna ditt eget säkerhetssamtal. En annan arbetsledare gör det."
+            )
+        if not supervisor:
+            return _("Endast en arbetsledare i enheten kan underteckna samtalet.")
+        if talk.signed_at is not None:
+            return _("Samtalet är redan undertecknat.")
+        return ""
+    if own:
+        return _(
+            "Du kan inte själv delge ditt eget säkerhetssamtal. En annan arbetsledare gör det."
+        )
+    if not supervisor:
+        return _("Endast en arbetsledare i enheten kan delge samtalet säkerhetschefen.")
+    if talk.signed_at is None:
+        return _("Samtalet måste undertecknas innan det delges säkerhetschefen.")
+    return ""
+
+
+def decide_competence(user, coordinator, unit_id: int) -> Decision:
+    """A coordinator's competence checklist in a unit: its supervisors keep it, the coordinator
+    reads their own."""
+    if Role.SUPERVISOR in roles_of(user).in_unit(unit_id):
+        return full_access(_staff_grounds(user, unit_id))
+    if coordinator.pk == user.pk:
+        return full_access(
+            (Ground("competence", f"coordinator:{coordinator.pk}", _("egen checklista")),)
+        )
+    return DENY
+
+
+def may_keep_competence(user, coordinator, unit_id: int) -> bool:
+    """Only a supervisor of the unit, and never for their own checklist."""
+    return unit_id in review_units(user) and coordinator.pk != user.pk
+
+
+def require_supervisor(user, unit_id: int) -> None:
+    """For staff-safety write use cases: PermissionDenied unless a supervisor of the unit."""
+    if unit_id not in review_units(user):
+        raise PermissionDenied(_("Du är inte arbetsledare i enheten."))
+
+
+def require_own_feed(user, feed) -> None:
+    """A personal calendar feed is created and revoked by its own user only."""
+    if feed.user_id != user.pk:
+        raise PermissionDenied(_("Kalenderadressen tillhör någon annan."))

@@ -2,30 +2,32 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from insats.organisations.models import Unit
 
-from . import log, policy
+from . import log
 from .decorators import SIGNED_IN, access_policy
 from .forms import FlagForm, LogFilterForm, LogReviewForm
+from .gate.log import review_view
+from .gate.units import review_units_or_404
 from .models import AccessLogEntry, AccessLogFlag, LogReview
+
+GRANTS_SHOWN = 20
 
 
 def _reviewable_entries(user):
     """Entries about the supervisor's units (list pages are logged per unit too)."""
-    units = policy.review_units(user)
-    if not units:
-        raise Http404
+    units = {unit.pk for unit in review_units_or_404(user)}
     return AccessLogEntry.objects.filter(unit_id__in=units), units
 
 
 @access_policy(SIGNED_IN)
 def log_list(request):
     entries, units = _reviewable_entries(request.user)
+    entries_all = entries
     form = LogFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     if filters.get("case"):
@@ -65,17 +67,15 @@ def log_list(request):
             "reviews": LogReview.objects.filter(unit_id__in=units).select_related(
                 "reviewer", "unit"
             )[:20],
+            # Roles given, changed or ended in these units: always in view, whatever the filter.
+            "grants": entries_all.filter(action=log.Action.GRANT).order_by("-pk")[:GRANTS_SHOWN],
         },
     )
 
 
-@access_policy(SIGNED_IN)
+@review_view
 @require_POST
-def log_flag(request, entry_pk: int):
-    entries, _units = _reviewable_entries(request.user)
-    entry = entries.filter(pk=entry_pk).first()
-    if entry is None:
-        raise Http404
+def log_flag(request, entry):
     form = FlagForm(request.POST)
     if form.is_valid():
         AccessLogFlag.objects.create(

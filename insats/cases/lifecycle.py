@@ -108,6 +108,22 @@ def guard_messages(case, user, transition: Transition) -> list[str]:
     ]
 
 
+# What other apps do when a case enters a state: effect(case=, by=, transition=, decision=),
+# run inside the move's transaction, after it is saved. The consent app ends the case's
+# consents when it closes, so that closing ends every partner ground on every path.
+_ON_ENTER: dict[str, list] = {}
+
+
+def register_on_enter(target: State, effect) -> None:
+    effects = _ON_ENTER.setdefault(target, [])
+    if effect not in effects:
+        effects.append(effect)
+
+
+def on_enter_effects(target: str) -> list:
+    return list(_ON_ENTER.get(target, ()))
+
+
 def find_transition(source: str, target: str) -> Transition | None:
     return _BY_MOVE.get((source, target))
 

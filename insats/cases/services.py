@@ -6,16 +6,17 @@ ValidationError with Swedish messages when a rule says no.
 
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from insats.access import log, policy
+from insats.access.gate.consent import require
 from insats.organisations.models import DischargeReason, Role, Unit
 from insats.people.models import Person
 
-from .lifecycle import State, find_transition, guard_messages
+from .lifecycle import State, find_transition, guard_messages, on_enter_effects
 from .models import Case, CaseTransition
 
 
@@ -51,9 +52,7 @@ def case_create_intake(
     today: date | None = None,
 ) -> Case:
     """Register an intake (aktualisering), identified or de-identified."""
-    decision = policy.may_create_case(created_by, unit)
-    if not decision:
-        raise PermissionDenied
+    require(policy.may_create_case(created_by, unit))
     today = today or timezone.localdate()
     if person is not None:
         if person.unit_id != unit.pk:
@@ -110,9 +109,7 @@ def _check_staff(unit: Unit, user, role: str, field: str) -> None:
 @transaction.atomic
 def case_identify(*, case: Case, person: Person, by) -> Case:
     """Connect a de-identified case to its person."""
-    decision = policy.decide_case(by, policy.Action.IDENTIFY_CASE, case)
-    if not decision:
-        raise PermissionDenied
+    decision = require(policy.decide_case(by, policy.Action.IDENTIFY_CASE, case))
     if case.person_id is not None:
         raise ValidationError(_("Ärendet är redan identifierat."))
     if person.unit_id != case.unit_id:
@@ -134,9 +131,7 @@ def case_identify(*, case: Case, person: Person, by) -> Case:
 @transaction.atomic
 def case_assign_staff(*, case: Case, by, coordinator=None, investigator=None) -> Case:
     """Give the case its coordinator and investigator (arbetsledaren fördelar)."""
-    decision = policy.decide_case(by, policy.Action.ASSIGN_STAFF, case)
-    if not decision:
-        raise PermissionDenied(decision.reason)
+    decision = require(policy.decide_case(by, policy.Action.ASSIGN_STAFF, case))
     errors = {}
     for field, user, role in (
         ("coordinator", coordinator, Role.COORDINATOR),
@@ -217,7 +212,7 @@ def case_transition(
         case.discharge_reason = discharge_reason
         fields.append("discharge_reason")
     case.save(update_fields=fields)
-    return CaseTransition.objects.create(
+    move = CaseTransition.objects.create(
         case=case,
         from_state=transition.source,
         to_state=to_state,
@@ -226,6 +221,9 @@ def case_transition(
         discharge_reason=discharge_reason,
         summary=summary.strip() if transition.needs_discharge_reason else "",
     )
+    for effect in on_enter_effects(to_state):
+        effect(case=case, by=by, transition=transition, decision=decision)
+    return move
 
 
 def _label(state: str) -> str:

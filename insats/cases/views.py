@@ -1,26 +1,23 @@
 """Case pages: list, intake, the case page and its lifecycle moves. Thin: parse, call, render."""
 
+from dataclasses import fields
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from insats.access import policy
-from insats.access.decorators import OBJECT, SIGNED_IN, access_policy
-from insats.consent.selectors import case_consents
+from insats.access.decorators import SIGNED_IN, access_policy
+from insats.access.gate import case_view, fetch_person
+from insats.access.gate.consent import unit_page
+from insats.access.policy import Action
 from insats.core.forms import add_service_errors
-from insats.decisions import enrolment
-from insats.decisions.selectors import case_sections
-from insats.meetings.models import Meeting
-from insats.organisations.models import InformationCategory
 from insats.people.forms import PersonForm
-from insats.people.models import Person
-from insats.people.personnummer import InvalidIdentityNumber, parse
 from insats.people.services import person_create
 
 from . import selectors, services
@@ -60,12 +57,10 @@ def _query_detail(filters: dict) -> str:
     return " ".join(f"{key}={value}" for key, value in filters.items() if value)
 
 
-@access_policy(SIGNED_IN)
-def case_create(request):
-    units = policy.units_visible_to(request.user)
-    if not units.exists():
-        raise Http404
-    form = IntakeForm(request.POST or None, units=units)
+@unit_page(policy.staff_units)
+def case_create(request, units):
+    """Intake, for the social-services staff of a unit (the gate gives their units)."""
+    form = IntakeForm(request.POST or None, units=policy.units_visible_to(request.user))
     # The person's fields are only validated when the intake is an identified one.
     person_form = PersonForm(
         request.POST if form.identified else None,
@@ -117,44 +112,30 @@ def case_create(request):
     )
 
 
-@access_policy(OBJECT)
-def case_detail(request, pk: int):
-    case, decision = policy.get_case_or_404(request.user, pk)
-    is_staff = decision.full  # staff see every category; partners a subset
+@case_view()
+def case_detail(request, case, decision):
+    """The case page: its data comes cut to the decision (selectors.case_page); the flags
+    below only say which actions the policy allows, so closed cases offer no changes."""
+    page = selectors.case_page(request.user, case, decision)
+    user = request.user
+    may_transition = policy.decide_case(user, Action.TRANSITION_CASE, case)
     context = {
         "case": case,
         "decision": decision,
-        "is_staff": is_staff,
-        "sees_criminality": decision.covers("criminality"),
-        "members": case.members.filter(removed_at__isnull=True).select_related(
-            "user", "organisation"
-        ),
-        "sections": case_sections(case, decision),
-        "meetings": Meeting.objects.filter(case=case).order_by("-starts_at")[:5],
+        **{f.name: getattr(page, f.name) for f in fields(page)},
+        "transitions": [
+            (t, policy.decide_transition(user, case, t)) for t in transitions_from(case.state)
+        ]
+        if may_transition
+        else None,
+        "may_assign": policy.decide_case(user, Action.ASSIGN_STAFF, case),
+        "may_manage_members": policy.decide_case(user, Action.MANAGE_MEMBERS, case),
+        "may_review_log": policy.may_review_log(user, case.unit_id),
+        "may_manage_consent": policy.decide_case(user, Action.MANAGE_CONSENT, case),
+        "may_record_disclosure": policy.decide_case(user, Action.RECORD_DISCLOSURE, case),
+        # A meeting with the group changes the case's record: staff, open cases.
+        "may_plan_meeting": policy.decide_case(user, Action.EDIT_INVESTIGATION, case),
     }
-    if not is_staff:
-        context["categories"] = InformationCategory.objects.filter(
-            unit=case.unit, code__in=decision.categories
-        )
-    if is_staff:
-        context.update(
-            transitions=[
-                (t, policy.decide_transition(request.user, case, t))
-                for t in transitions_from(case.state)
-            ],
-            history=case.transitions.select_related("by", "discharge_reason"),
-            age_warning=services.age_warning(case.unit, case.age_at_intake),
-            may_assign=policy.decide_case(request.user, policy.Action.ASSIGN_STAFF, case),
-            may_manage_members=policy.decide_case(request.user, policy.Action.MANAGE_MEMBERS, case),
-            may_review_log=policy.may_review_log(request.user, case.unit_id),
-            consents=case_consents(case),
-            conditions=enrolment.conditions_for([case], request.user)[case.pk]
-            if case.state in (State.INVESTIGATION, State.DECISION)
-            else None,
-            disclosures=case.disclosures.select_related(
-                "to_organisation", "legal_basis", "disclosed_by"
-            ),
-        )
     return render(request, "cases/case_detail.html", context)
 
 
@@ -165,9 +146,8 @@ DECISION_PAGES = {
 }
 
 
-@access_policy(OBJECT)
-def case_transition(request, pk: int, to_state: str):
-    case, _decision = policy.get_case_or_404(request.user, pk, policy.Action.TRANSITION_CASE)
+@case_view(action=Action.TRANSITION_CASE)
+def case_transition(request, case, decision, to_state: str):
     transition = find_transition(case.state, to_state)
     if transition is None:
         messages.error(request, _("Det steget är inte möjligt i ärendets nuvarande läge."))
@@ -204,12 +184,8 @@ def case_transition(request, pk: int, to_state: str):
     )
 
 
-@access_policy(OBJECT)
-def case_assign(request, pk: int):
-    case, _decision = policy.get_case_or_404(request.user, pk)
-    decision = policy.decide_case(request.user, policy.Action.ASSIGN_STAFF, case)
-    if not decision:
-        raise Http404
+@case_view(action=Action.ASSIGN_STAFF)
+def case_assign(request, case, decision):
     form = AssignStaffForm(
         request.POST or None,
         case=case,
@@ -226,9 +202,8 @@ def case_assign(request, pk: int):
     return render(request, "cases/case_assign.html", {"case": case, "form": form})
 
 
-@access_policy(OBJECT)
-def case_identify(request, pk: int):
-    case, _decision = policy.get_case_or_404(request.user, pk, policy.Action.IDENTIFY_CASE)
+@case_view(action=Action.IDENTIFY_CASE)
+def case_identify(request, case, decision):
     if case.is_identified:
         return redirect("case_detail", pk=case.pk)
     form = PersonForm(request.POST or None, unit=case.unit)
@@ -244,17 +219,16 @@ def case_identify(request, pk: int):
             messages.success(request, _("Ärendet är identifierat."))
             return redirect("case_detail", pk=case.pk)
     elif request.method == "POST" and "number" in form.errors and form.data.get("number"):
-        existing = _existing_person(request.user, case, form.data["number"])
+        existing = selectors.existing_person(request.user, case, form.data["number"])
     return render(
         request, "cases/case_identify.html", {"case": case, "form": form, "existing": existing}
     )
 
 
-@access_policy(OBJECT)
+@case_view(action=Action.IDENTIFY_CASE)
 @require_POST
-def case_identify_existing(request, pk: int):
-    case, _decision = policy.get_case_or_404(request.user, pk, policy.Action.IDENTIFY_CASE)
-    person, _person_decision = policy.get_person_or_404(request.user, request.POST.get("person"))
+def case_identify_existing(request, case, decision):
+    person, _person_decision = fetch_person(request.user, request.POST.get("person"))
     try:
         services.case_identify(case=case, person=person, by=request.user)
     except ValidationError as exc:
@@ -262,13 +236,3 @@ def case_identify_existing(request, pk: int):
     else:
         messages.success(request, _("Ärendet är identifierat."))
     return redirect("case_detail", pk=case.pk)
-
-
-def _existing_person(user, case, text: str) -> Person | None:
-    """The already registered person a typed number belongs to, if the user may see them."""
-    try:
-        digits = parse(text).digits
-    except InvalidIdentityNumber:
-        return None
-    people = policy.people_visible_to(user).filter(unit=case.unit, identity_number=digits)
-    return people.first()

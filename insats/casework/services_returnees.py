@@ -9,7 +9,7 @@ without a case are personal data too: every save is logged.
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -60,10 +60,13 @@ def returnee_save(
     note: str = "",
     returned_on: date | None = None,
 ) -> Returnee:
-    """Add an entry to the unit's register (returnee=None) or change one."""
-    policy.require_staff(by, unit.pk)
+    """Add an entry to the unit's register (returnee=None) or change one.
+
+    Only the unit's social-services staff write its register; the policy refuses anyone else.
+    """
     if returnee is not None and returnee.unit_id != unit.pk:
-        raise PermissionDenied(_("Uppgiften hör till en annan enhet."))
+        raise ValueError("An entry is changed within its own unit.")
+    policy.require_staff(by, unit.pk)
     name = name.strip()
     errors: dict = {}
     if kind not in Returnee.Kind.values:

@@ -18,8 +18,12 @@ from .models import Consent
 
 
 def notify_expired_consents(today: date) -> int:
+    # A consent the closing of its case ended is no longer anyone's ground: nothing to chase.
     expired = Consent.objects.filter(
-        valid_until__lt=today, revoked_on__isnull=True, expiry_notified_on__isnull=True
+        valid_until__lt=today,
+        revoked_on__isnull=True,
+        ended_on__isnull=True,
+        expiry_notified_on__isnull=True,
     ).select_related("case__coordinator")
     sent = 0
     for consent in expired:

@@ -14,8 +14,21 @@ from insats.people.models import Guardian
 
 class ConsentQuerySet(models.QuerySet):
     def active_on(self, day: date):
-        """Valid on that day and never revoked: revocation ends a consent at once."""
-        return self.filter(valid_from__lte=day, valid_until__gte=day, revoked_on__isnull=True)
+        """Valid on that day, never revoked and not ended: revocation and the end of the case
+        (discharge) end a consent at once."""
+        return self.filter(
+            models.Q(ended_on__isnull=True) | models.Q(ended_on__gt=day),
+            valid_from__lte=day,
+            valid_until__gte=day,
+            revoked_on__isnull=True,
+        )
+
+
+class EndReason(models.TextChoices):
+    """Why a consent was ended before its end date without being revoked."""
+
+    DISCHARGE = "discharge", _("Ärendet skrevs ut")
+    CLOSED = "closed", _("Ärendet avslutades")
 
 
 class Consent(models.Model):
@@ -23,6 +36,8 @@ class Consent(models.Model):
 
     A blanket consent is not valid: it always names organisations, categories and an end date.
     """
+
+    EndReason = EndReason
 
     class Form(models.TextChoices):
         WRITTEN = "written", _("Skriftligt")
@@ -89,6 +104,15 @@ class Consent(models.Model):
         related_name="+",
     )
     revocation_recorded_at = models.DateTimeField(null=True, blank=True)
+    # An end that is not the person's revocation: the case it was given for closed. The
+    # consent stays on file (and can still be revoked) but is no ground for anyone any more.
+    ended_on = models.DateField(_("avslutat den"), null=True, blank=True)
+    end_reason = models.CharField(
+        _("skäl till att samtycket avslutades"),
+        max_length=20,
+        choices=EndReason.choices,
+        blank=True,
+    )
     expiry_notified_on = models.DateField(
         _("utgång meddelad"),
         null=True,
@@ -107,6 +131,11 @@ class Consent(models.Model):
                 condition=models.Q(valid_from__lte=models.F("valid_until")),
                 name="consent_period_ordered",
             ),
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True, end_reason="")
+                | models.Q(ended_on__isnull=False) & ~models.Q(end_reason=""),
+                name="consent_end_has_reason",
+            ),
         ]
         indexes = [models.Index(fields=["case", "valid_until"])]
 
@@ -121,11 +150,19 @@ class Consent(models.Model):
         NOT_YET_VALID = "not_yet_valid", _("Inte giltigt än")
         EXPIRED = "expired", _("Utgånget")
         REVOKED = "revoked", _("Återkallat")
+        ENDED = "ended", _("Avslutat")
+
+    ENDED_LABELS = {
+        EndReason.DISCHARGE: _("Avslutat (ärendet utskrivet)"),
+        EndReason.CLOSED: _("Avslutat (ärendet avslutat)"),
+    }
 
     def status(self, day: date | None = None) -> str:
         day = day or timezone.localdate()
         if self.revoked_on is not None:
             return self.Status.REVOKED
+        if self.ended_on is not None and self.ended_on <= day:
+            return self.Status.ENDED
         if day < self.valid_from:
             return self.Status.NOT_YET_VALID
         if day > self.valid_until:
@@ -133,7 +170,10 @@ class Consent(models.Model):
         return self.Status.ACTIVE
 
     def get_status_display(self) -> str:
-        return self.Status(self.status()).label
+        status = self.status()
+        if status == self.Status.ENDED:
+            return str(self.ENDED_LABELS.get(self.end_reason, self.Status.ENDED.label))
+        return str(self.Status(status).label)
 
     def is_active(self, day: date | None = None) -> bool:
         return self.status(day) == self.Status.ACTIVE

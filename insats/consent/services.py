@@ -6,25 +6,24 @@ log inside the same transaction, so a rolled-back write leaves no log entry behi
 
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from insats.access import log, policy
+from insats.access.gate.consent import require
+from insats.cases.lifecycle import State, Transition
 from insats.cases.models import Case, CaseMember
 from insats.organisations.models import NO_CASE_CONTENT_ROLES, Membership, Organisation
 
 from . import rules
 from .files import validate_scan
-from .models import Consent, Disclosure
+from .models import Consent, Disclosure, EndReason
 
 
 def _require(user, action, case) -> policy.Decision:
-    decision = policy.decide_case(user, action, case)
-    if not decision:
-        raise PermissionDenied(decision.reason)
-    return decision
+    return require(policy.decide_case(user, action, case))
 
 
 @transaction.atomic
@@ -122,8 +121,12 @@ def consent_create(
 
 @transaction.atomic
 def consent_revoke(*, consent: Consent, by, revoked_on: date, how: str) -> Consent:
-    """Revocation ends every partner's access at once (the policy reads it on each request)."""
-    decision = _require(by, policy.Action.MANAGE_CONSENT, consent.case)
+    """Revocation ends every partner's access at once (the policy reads it on each request).
+
+    It is recorded on a closed case too: a consent that the closing of the case ended can
+    still be revoked, and the person's revocation belongs on file.
+    """
+    decision = _require(by, policy.Action.REVOKE_CONSENT, consent.case)
     if consent.revoked_on is not None:
         raise ValidationError(_("Samtycket är redan återkallat."))
     errors = {}
@@ -150,6 +153,40 @@ def consent_revoke(*, consent: Consent, by, revoked_on: date, how: str) -> Conse
         detail="revoked",
     )
     return consent
+
+
+@transaction.atomic
+def consents_end_with_case(
+    *, case: Case, by, transition: Transition, decision: policy.Decision
+) -> list[Consent]:
+    """Closing a case ends every partner ground it gave: each consent that is neither revoked,
+    ended nor expired is ended today, with the closing as its reason, and logged.
+
+    Run by the lifecycle inside the closing move's transaction (see ConsentConfig.ready), so no
+    path closes a case and leaves a partner reading it. Reopening revives none of them:
+    partners see the case again only under a consent registered after the reopening.
+    """
+    today = timezone.localdate()
+    reason = EndReason.DISCHARGE if transition.target == State.DISCHARGED else EndReason.CLOSED
+    consents = list(
+        Consent.objects.select_for_update().filter(
+            case=case, revoked_on__isnull=True, ended_on__isnull=True, valid_until__gte=today
+        )
+    )
+    for consent in consents:
+        consent.ended_on = today
+        consent.end_reason = reason
+        consent.save(update_fields=["ended_on", "end_reason"])
+        log.record(
+            user=by,
+            action=log.Action.CHANGE,
+            object_type="consent",
+            case=case,
+            object_id=consent.pk,
+            grounds=decision.grounds,
+            detail=f"ended: {reason}",
+        )
+    return consents
 
 
 @transaction.atomic

@@ -12,13 +12,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from insats.access import log, policy
-from insats.access.decorators import OBJECT, SIGNED_IN, access_policy
+from insats.access.gate import case_view
+from insats.access.gate.consent import (
+    ACTIVE_MEMBER,
+    CONSENT,
+    CONSENT_SCAN,
+    case_view_post,
+    unit_page,
+)
+from insats.access.policy import Action
 from insats.cases.models import Case
 from insats.core.forms import add_service_errors
 from insats.documents.pdf import pdf_response, render_pdf
 from insats.organisations.models import InformationCategory, LegalReference, Organisation
 
-from . import rules, services
+from . import rules, selectors, services
 from .forms import (
     ConsentForm,
     DisclosureForm,
@@ -27,19 +35,7 @@ from .forms import (
     RevokeForm,
     ScanForm,
 )
-from .models import Consent, Disclosure
-
-
-def _consent_or_404(pk: int, consent_pk: int) -> Consent:
-    """The consent if it belongs to that case.
-
-    Checked before the case is fetched through the policy, so that a wrong id is a plain 404
-    and leaves no logged access to the case behind.
-    """
-    consent = Consent.objects.filter(pk=consent_pk, case_id=pk).first()
-    if consent is None:
-        raise Http404
-    return consent
+from .models import Consent
 
 
 def _detail_page(request, case: Case, consent: Consent, scan_form, status: int = 200):
@@ -51,15 +47,17 @@ def _detail_page(request, case: Case, consent: Consent, scan_form, status: int =
             "consent": consent,
             "status": consent.status(),
             "scan_form": scan_form,
-            "may_manage": policy.decide_case(request.user, policy.Action.MANAGE_CONSENT, case),
+            # A closed case takes no new scans, but a revocation is still recorded.
+            "may_upload": policy.decide_case(request.user, Action.MANAGE_CONSENT, case),
+            "may_revoke": consent.revoked_on is None
+            and policy.decide_case(request.user, Action.REVOKE_CONSENT, case),
         },
         status=status,
     )
 
 
-@access_policy(OBJECT)
-def consent_create(request, pk: int):
-    case, _decision = policy.get_case_or_404(request.user, pk, policy.Action.MANAGE_CONSENT)
+@case_view(action=Action.MANAGE_CONSENT)
+def consent_create(request, case, decision):
     if case.person is None:
         messages.error(request, _("Identifiera ärendet innan samtycke registreras."))
         return redirect("case_detail", pk=case.pk)
@@ -85,23 +83,16 @@ def consent_create(request, pk: int):
     )
 
 
-@access_policy(OBJECT)
-def consent_detail(request, pk: int, consent_pk: int):
-    consent = _consent_or_404(pk, consent_pk)
-    case, _decision = policy.get_case_or_404(
-        request.user, pk, policy.Action.VIEW_CONSENT, object_type="consent"
-    )
-    consent.case = case
+@case_view(action=Action.VIEW_CONSENT, object_type="consent", child=CONSENT)
+def consent_detail(request, case, decision, consent):
     return _detail_page(request, case, consent, ScanForm())
 
 
-@access_policy(OBJECT)
-def consent_revoke(request, pk: int, consent_pk: int):
-    consent = _consent_or_404(pk, consent_pk)
-    case, _decision = policy.get_case_or_404(request.user, pk, policy.Action.MANAGE_CONSENT)
-    consent.case = case
+@case_view(action=Action.REVOKE_CONSENT, child=CONSENT)
+def consent_revoke(request, case, decision, consent):
     form = RevokeForm(request.POST or None, initial={"revoked_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
+        was_ground = consent.is_active()
         try:
             services.consent_revoke(
                 consent=consent,
@@ -113,7 +104,10 @@ def consent_revoke(request, pk: int, consent_pk: int):
             add_service_errors(form, exc)
         else:
             messages.success(
-                request, _("Samtycket är återkallat. Parternas åtkomst upphörde direkt.")
+                request,
+                _("Samtycket är återkallat. Parternas åtkomst upphörde direkt.")
+                if was_ground
+                else _("Återkallelsen av samtycket är registrerad."),
             )
             return redirect("consent_detail", pk=case.pk, consent_pk=consent.pk)
     return render(
@@ -121,18 +115,11 @@ def consent_revoke(request, pk: int, consent_pk: int):
     )
 
 
-@access_policy(OBJECT)
-def consent_pdf(request, pk: int, consent_pk: int):
-    """The filled-in form of a recorded consent, for signing or the file."""
-    consent = _consent_or_404(pk, consent_pk)
-    case, _decision = policy.get_case_or_404(
-        request.user,
-        pk,
-        policy.Action.VIEW_CONSENT,
-        log_as=log.Action.PRINT,
-        object_type="consent_form",
-    )
-    consent.case = case
+@case_view(
+    action=Action.VIEW_CONSENT, log_as=log.Action.PRINT, object_type="consent_form", child=CONSENT
+)
+def consent_pdf(request, case, decision, consent):
+    """The filled-in form of a recorded consent, for signing or the file, with its status."""
     context = _pdf_context(
         case,
         organisations=consent.organisations.all(),
@@ -146,20 +133,14 @@ def consent_pdf(request, pk: int, consent_pk: int):
         judgement=bool(consent.own_consent_judgement),
         blank=False,
     )
+    context["consent"] = consent
     pdf = render_pdf("documents/consent.html", context, request=request)
     return pdf_response(pdf, f"samtycke-{case.number}.pdf")
 
 
-@access_policy(OBJECT)
-def consent_blank_pdf(request, pk: int):
+@case_view(action=Action.MANAGE_CONSENT, log_as=log.Action.PRINT, object_type="consent_form")
+def consent_blank_pdf(request, case, decision):
     """The form to be signed, before the consent is recorded, filled from the case."""
-    case, _decision = policy.get_case_or_404(
-        request.user,
-        pk,
-        policy.Action.MANAGE_CONSENT,
-        log_as=log.Action.PRINT,
-        object_type="consent_form",
-    )
     if case.person is None:
         raise Http404
     form = ConsentForm(request.GET or None, case=case, user=request.user)
@@ -257,12 +238,9 @@ def _signatory_rule_text(age: int, judgement: bool = False) -> str:
     return _("Den unge är %(age)s år: vårdnadshavarna ska samtycka.") % {"age": age}
 
 
-@access_policy(OBJECT)
+@case_view(action=Action.MANAGE_CONSENT, child=CONSENT)
 @require_POST
-def consent_scan_upload(request, pk: int, consent_pk: int):
-    consent = _consent_or_404(pk, consent_pk)
-    case, _decision = policy.get_case_or_404(request.user, pk, policy.Action.MANAGE_CONSENT)
-    consent.case = case
+def consent_scan_upload(request, case, decision, consent):
     form = ScanForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -277,19 +255,13 @@ def consent_scan_upload(request, pk: int, consent_pk: int):
     return _detail_page(request, case, consent, form, status=400)
 
 
-@access_policy(OBJECT)
-def consent_scan_download(request, pk: int, consent_pk: int):
-    consent = _consent_or_404(pk, consent_pk)
-    if not consent.scan:
-        raise Http404
-    case, _decision = policy.get_case_or_404(
-        request.user,
-        pk,
-        policy.Action.VIEW_CONSENT,
-        log_as=log.Action.DOWNLOAD,
-        object_type="consent_scan",
-    )
-    consent.case = case
+@case_view(
+    action=Action.VIEW_CONSENT,
+    log_as=log.Action.DOWNLOAD,
+    object_type="consent_scan",
+    child=CONSENT_SCAN,
+)
+def consent_scan_download(request, case, decision, consent):
     response = FileResponse(
         consent.scan.open("rb"),
         content_type=consent.scan_content_type,
@@ -304,10 +276,11 @@ def consent_scan_download(request, pk: int, consent_pk: int):
 # --- The person's group -----------------------------------------------------------------------
 
 
-@access_policy(OBJECT)
-def members(request, pk: int):
-    case, _decision = policy.get_case_or_404(request.user, pk, object_type="case_members")
-    may_manage = policy.decide_case(request.user, policy.Action.MANAGE_MEMBERS, case)
+@case_view_post(post=Action.MANAGE_MEMBERS, object_type="case_members")
+def members(request, case, decision):
+    """Everyone who sees the case sees its group; saving needs the right to manage it (the
+    gate decides a POST under MANAGE_MEMBERS)."""
+    may_manage = policy.decide_case(request.user, Action.MANAGE_MEMBERS, case)
     user_form = MemberUserForm(
         request.POST if "add_user" in request.POST else None,
         memberships=services.partner_users_for(case),
@@ -317,8 +290,6 @@ def members(request, pk: int):
         request.POST if "add_external" in request.POST else None, prefix="ext"
     )
     if request.method == "POST":
-        if not may_manage:
-            raise Http404
         form = user_form if "add_user" in request.POST else external_form
         if form.is_valid():
             try:
@@ -352,25 +323,13 @@ def members(request, pk: int):
             "may_manage": may_manage,
             "user_form": user_form,
             "external_form": external_form,
-            "covered_org_ids": _covered_organisations(case),
+            "covered_org_ids": selectors.covered_organisations(case, timezone.localdate()),
         },
     )
 
 
-def _covered_organisations(case: Case) -> set[int]:
-    return set(
-        Organisation.objects.filter(
-            consents__in=Consent.objects.active_on(timezone.localdate()).filter(case=case)
-        ).values_list("pk", flat=True)
-    )
-
-
-@access_policy(OBJECT)
-def member_remove(request, pk: int, member_pk: int):
-    case, _decision = policy.get_case_or_404(request.user, pk, policy.Action.MANAGE_MEMBERS)
-    member = case.members.filter(pk=member_pk, removed_at__isnull=True).first()
-    if member is None:
-        raise Http404
+@case_view(action=Action.MANAGE_MEMBERS, child=ACTIVE_MEMBER)
+def member_remove(request, case, decision, member):
     if request.method == "POST":
         services.member_remove(member=member, by=request.user)
         messages.success(request, _("Medlemmen är borttagen ur gruppen."))
@@ -381,9 +340,8 @@ def member_remove(request, pk: int, member_pk: int):
 # --- Disclosures without consent -------------------------------------------------------------
 
 
-@access_policy(OBJECT)
-def disclosure_create(request, pk: int):
-    case, _decision = policy.get_case_or_404(request.user, pk, policy.Action.RECORD_DISCLOSURE)
+@case_view(action=Action.RECORD_DISCLOSURE)
+def disclosure_create(request, case, decision):
     form = DisclosureForm(request.POST or None, case=case)
     if request.method == "POST" and form.is_valid():
         try:
@@ -396,22 +354,12 @@ def disclosure_create(request, pk: int):
     return render(request, "consent/disclosure_form.html", {"case": case, "form": form})
 
 
-@access_policy(SIGNED_IN)
-def disclosure_register(request):
-    """Every disclosure without consent in the user's units (staff only)."""
-    units = policy.staff_units(request.user)
-    if not units:
-        raise Http404
-    disclosures = (
-        Disclosure.objects.filter(case__in=policy.cases_visible_to(request.user))
-        .select_related("case", "to_organisation", "legal_basis", "disclosed_by")
-        .order_by("-disclosed_on", "-pk")
-    )
+@unit_page(policy.staff_units)
+def disclosure_register(request, units):
+    """Every disclosure without consent in the units where the user is social-services staff
+    (never a case the user sees only as a partner)."""
     start, end = _date_param(request, "fran"), _date_param(request, "till")
-    if start:
-        disclosures = disclosures.filter(disclosed_on__gte=start)
-    if end:
-        disclosures = disclosures.filter(disclosed_on__lte=end)
+    disclosures = selectors.disclosure_register(request.user, start=start, end=end)
     page = Paginator(disclosures, 50).get_page(request.GET.get("sida"))
     policy.log_listing(request.user, "disclosure_register", [d.case for d in page.object_list])
     return render(

@@ -211,7 +211,10 @@ def _expiring_consents(user, unit, today: date) -> list[tuple]:
     the supervisor has nothing left to chase there.
     """
     renewed = Consent.objects.filter(
-        case=OuterRef("case"), revoked_on__isnull=True, valid_until__gt=OuterRef("valid_until")
+        case=OuterRef("case"),
+        revoked_on__isnull=True,
+        ended_on__isnull=True,
+        valid_until__gt=OuterRef("valid_until"),
     )
     consents = (
         expiring_consents(user, today)

@@ -12,14 +12,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from insats.access import log, policy
-from insats.access.decorators import OBJECT, SIGNED_IN, access_policy
+from insats.access.gate import Child, case_view
+from insats.access.gate.consent import unit_page
 from insats.access.policy import Section
 from insats.cases.lifecycle import State, find_transition
 from insats.core.forms import add_service_errors
 from insats.core.units import UNIT_PARAM, chosen_unit
 from insats.documents.pdf import pdf_response, render_pdf
 from insats.investigation.services import unit_life_areas
-from insats.investigation.views.common import current_version, record_or_404
+from insats.investigation.views.common import current_version
 from insats.organisations.models import Unit
 from insats.plans.selectors import attention_for_staff
 from insats.reporting import charts
@@ -34,17 +35,20 @@ from .forms import (
 )
 from .models import CaseDecision, FollowUpAssessment
 
+# A recorded decision (named `record`: the view's `decision` is the gate's).
+DECISION_RECORD = Child(
+    "record", CaseDecision, "decision_pk", related=("decided_by", "legal_reference")
+)
+FOLLOW_UP_RECORD = Child("record", FollowUpAssessment, "record_pk", related=("recorded_by",))
 
-def _decision_page(request, pk, source: State, target: State):
-    """The case and whether the user may make the decision move (with the reason if not)."""
-    case, _decision = policy.get_section_or_404(request.user, pk, Section.DECISIONS)
-    allowed = policy.decide_transition(request.user, case, find_transition(source, target))
-    return case, allowed
+
+def _allowed(request, case, source: State, target: State):
+    """Whether the user may make the decision move (with the reason if not)."""
+    return policy.decide_transition(request.user, case, find_transition(source, target))
 
 
-@access_policy(OBJECT)
-def decision_list(request, pk: int):
-    case, _decision = policy.get_section_or_404(request.user, pk, Section.DECISIONS)
+@case_view(Section.DECISIONS)
+def decision_list(request, case, decision):
     context = {
         "case": case,
         "decisions": case.decisions.select_related("decided_by", "legal_reference"),
@@ -78,9 +82,9 @@ def _decision_form(request, case, allowed, form, *, title, decide, done, **conte
     )
 
 
-@access_policy(OBJECT)
-def decision_continue(request, pk: int):
-    case, allowed = _decision_page(request, pk, State.INVESTIGATION, State.DECLINED)
+@case_view(Section.DECISIONS)
+def decision_continue(request, case, decision):
+    allowed = _allowed(request, case, State.INVESTIGATION, State.DECLINED)
     if case.state != State.INVESTIGATION:
         messages.error(request, _("Ärendet är inte under utredning."))
         return redirect("decision_list", pk=case.pk)
@@ -104,9 +108,9 @@ def decision_continue(request, pk: int):
     )
 
 
-@access_policy(OBJECT)
-def decision_enrol(request, pk: int):
-    case, allowed = _decision_page(request, pk, State.DECISION, State.ASSIGNMENT)
+@case_view(Section.DECISIONS)
+def decision_enrol(request, case, decision):
+    allowed = _allowed(request, case, State.DECISION, State.ASSIGNMENT)
     if case.state != State.DECISION:
         messages.error(request, _("Ärendet är inte lämnat för beslut."))
         return redirect("decision_list", pk=case.pk)
@@ -144,9 +148,9 @@ def decision_enrol(request, pk: int):
     )
 
 
-@access_policy(OBJECT)
-def decision_reexamine(request, pk: int):
-    case, allowed = _decision_page(request, pk, State.DECISION, State.ASSIGNMENT)
+@case_view(Section.DECISIONS)
+def decision_reexamine(request, case, decision):
+    allowed = _allowed(request, case, State.DECISION, State.ASSIGNMENT)
     if case.state not in services.ENROLLED_STATES:
         messages.error(request, _("Bistånd omprövas bara i pågående insatser."))
         return redirect("decision_list", pk=case.pk)
@@ -165,9 +169,9 @@ def decision_reexamine(request, pk: int):
     )
 
 
-@access_policy(OBJECT)
-def decision_reopen(request, pk: int):
-    case, allowed = _decision_page(request, pk, State.DISCHARGED, State.IMPLEMENTATION)
+@case_view(Section.DECISIONS)
+def decision_reopen(request, case, decision):
+    allowed = _allowed(request, case, State.DISCHARGED, State.IMPLEMENTATION)
     if case.state != State.DISCHARGED:
         messages.error(request, _("Bara ett utskrivet ärende kan återöppnas."))
         return redirect("decision_list", pk=case.pk)
@@ -185,26 +189,17 @@ def decision_reopen(request, pk: int):
     )
 
 
-@access_policy(OBJECT)
-def decision_pdf(request, pk: int, decision_pk: int):
-    decision = CaseDecision.objects.filter(pk=decision_pk, case_id=pk).first()
-    if decision is None:
-        raise Http404
-    case, _decision = policy.get_section_or_404(
-        request.user, pk, Section.DECISIONS, log_as=log.Action.PRINT
-    )
-    pdf = render_pdf(
-        "documents/decision.html", {"case": case, "decision": decision}, request=request
-    )
-    return pdf_response(pdf, f"beslut-{case.number}-{decision.pk}.pdf")
+@case_view(Section.DECISIONS, log_as=log.Action.PRINT, child=DECISION_RECORD)
+def decision_pdf(request, case, decision, record):
+    pdf = render_pdf("documents/decision.html", {"case": case, "decision": record}, request=request)
+    return pdf_response(pdf, f"beslut-{case.number}-{record.pk}.pdf")
 
 
 # --- Follow-up assessment -------------------------------------------------------------------
 
 
-@access_policy(OBJECT)
-def follow_up_list(request, pk: int):
-    case, _decision = policy.get_section_or_404(request.user, pk, Section.FOLLOW_UP)
+@case_view(Section.FOLLOW_UP)
+def follow_up_list(request, case, decision):
     assessments = list(
         FollowUpAssessment.objects.filter(case=case, superseded_at__isnull=True)
         .select_related("recorded_by")
@@ -257,9 +252,8 @@ def _follow_up_form_page(request, case, form, *, kind, previous=None):
     )
 
 
-@access_policy(OBJECT)
-def follow_up_create(request, pk: int):
-    case, _decision = policy.get_section_or_404(request.user, pk, Section.FOLLOW_UP, write=True)
+@case_view(Section.FOLLOW_UP, write=True)
+def follow_up_create(request, case, decision):
     kind = request.GET.get("kind", FollowUpAssessment.Kind.FIRST)
     if kind not in FollowUpAssessment.Kind.values:
         raise Http404
@@ -271,10 +265,8 @@ def follow_up_create(request, pk: int):
     return _follow_up_form_page(request, case, form, kind=kind)
 
 
-@access_policy(OBJECT)
-def follow_up_edit(request, pk: int, record_pk: int):
-    record = record_or_404(FollowUpAssessment, pk, record_pk)
-    case, _decision = policy.get_section_or_404(request.user, pk, Section.FOLLOW_UP, write=True)
+@case_view(Section.FOLLOW_UP, write=True, child=FOLLOW_UP_RECORD)
+def follow_up_edit(request, case, decision, record):
     if request.method == "GET" and not record.is_current:
         return redirect("follow_up_edit", pk=case.pk, record_pk=current_version(record).pk)
     form = FollowUpForm(
@@ -285,15 +277,14 @@ def follow_up_edit(request, pk: int, record_pk: int):
     return _follow_up_form_page(request, case, form, kind=record.kind, previous=record)
 
 
-@access_policy(OBJECT)
-def follow_up_detail(request, pk: int, record_pk: int):
-    record = record_or_404(FollowUpAssessment, pk, record_pk)
-    case, _decision = policy.get_section_or_404(request.user, pk, Section.FOLLOW_UP)
+@case_view(Section.FOLLOW_UP, child=FOLLOW_UP_RECORD)
+def follow_up_detail(request, case, decision, record):
     shown = record
-    if request.GET.get("version"):
-        shown = record_or_404(FollowUpAssessment, pk, request.GET["version"])
+    if request.GET.get("version"):  # another version of the same series, or 404
+        shown = FOLLOW_UP_RECORD.fetch(request.GET["version"], case.pk)
         if shown.series != record.series:
             raise Http404
+        shown.case = case
     return render(
         request,
         "decisions/follow_up_detail.html",
@@ -331,16 +322,13 @@ def _caseload_chart(overview):
     )
 
 
-@access_policy(SIGNED_IN)
-def supervision(request):
+@unit_page(policy.review_units)
+def supervision(request, units):
     """Everything in one unit that needs the supervisor's attention, on one page.
 
     A supervisor of several units picks one (?enhet=); an unknown unit falls back to the first.
     """
-    unit_ids = policy.review_units(request.user)
-    if not unit_ids:
-        raise Http404
-    units = list(Unit.objects.filter(pk__in=unit_ids).order_by("name", "pk"))
+    units = list(Unit.objects.filter(pk__in=units).order_by("name", "pk"))
     unit = chosen_unit(request, units)
     today = timezone.localdate()
     overview = selectors.supervision_overview(

@@ -149,7 +149,10 @@ class MeetingForm(forms.Form):
         label=_("Inbjudna"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("Bocka ur den som inte ska bjudas in."),
+        help_text=_(
+            "Bocka ur den som inte ska bjudas in. Den som saknar grund att få veta vad mötet "
+            "gäller är inte förvald; bjuder du in hen ändå får hen bara tid och plats."
+        ),
     )
     more_users = forms.MultipleChoiceField(
         label=_("Bjud in fler användare"),
@@ -202,6 +205,11 @@ class MeetingForm(forms.Form):
                 place=meeting.place,
                 convener=meeting.convener_id,
             )
+
+    @property
+    def invitee_rows(self) -> list[tuple]:
+        """(checkbox, invitee) per candidate, for showing each one's warning beside it."""
+        return [(choice, self.candidates[choice.data["value"]]) for choice in self["invitees"]]
 
     def clean(self):
         cleaned = super().clean()

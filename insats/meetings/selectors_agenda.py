@@ -37,20 +37,11 @@ def hidden_label(part: str) -> str:
 def item_shown(item: AgendaItem | None, meeting: Meeting, visible_cases, staff_units) -> bool:
     """May the user see the item's details (or, for item None, the meeting's own minutes)?
 
+    The rule is the policy's (policy.agenda_item_shown, which the gate asks for one item);
     `visible_cases` is the batched answer of policy.visible_item_cases for the page's cases,
     `staff_units` the units where the user is social-services staff.
     """
-    if meeting.case_id is not None and meeting.case_id not in visible_cases:
-        return False
-    if item is None:
-        return True
-    if item.part == Part.RETURNEES:
-        return meeting.unit_id in staff_units
-    if item.case_id is not None:
-        return item.case_id in visible_cases
-    if item.part == Part.GENERAL:
-        return True
-    return meeting.unit_id in staff_units
+    return policy.agenda_item_shown(item, meeting, visible_cases, staff_units)
 
 
 def sort_items(items) -> list[AgendaItem]:
@@ -256,11 +247,19 @@ class TaskRow:
 
 
 def open_tasks(user, today: date) -> list[TaskRow]:
-    """The user's open tasks, soonest due first; overdue ones flagged (fixed queries)."""
+    """The user's open tasks, soonest due first; overdue ones flagged (fixed queries).
+
+    Only tasks of meetings the user may still see: once their ground for a meeting ends (an
+    ended membership, a revoked consent on a case meeting), its tasks leave the list.
+    """
     if not getattr(user, "is_authenticated", False):
         return []
     tasks = list(
-        Task.objects.filter(responsible=user, done_on__isnull=True)
+        Task.objects.filter(
+            responsible=user,
+            done_on__isnull=True,
+            meeting__in=policy.meetings_visible_to(user).values("pk"),
+        )
         .select_related("meeting__case", "item__case", "item__returnee__case")
         .order_by("due_on", "pk")
     )

@@ -1,11 +1,12 @@
 """Writing the agenda, the minutes and the tasks of a meeting, and logging who read what.
 
-The views decide who may write (policy.may_manage_meeting) and who may see an item
-(selectors_agenda); these services check the data: an individual item names one of the unit's
-open cases, once per meeting; a returnee item one of the unit's returnees or a hand-entered
-title; a task's responsible is invited to the meeting or one of the unit's staff, and — for a
-task about a case — someone who may see that case. Every write and every read of an item's
-details is logged (object_type "agenda_item" or "task").
+The gate decides who may write (policy.may_manage_meeting) and who may see an item
+(policy.decide_agenda_item; selectors_agenda for a whole agenda); these services check the
+data: an individual item names one of the unit's open cases, once per meeting; a returnee item
+one of the unit's returnees or a hand-entered title; a task's responsible is invited to the
+meeting or one of the unit's staff, and — for a task about a case — someone who may see that
+case. Every write and every read of an item's details is logged (object_type "agenda_item" or
+"task").
 """
 
 from datetime import date
@@ -69,10 +70,6 @@ def log_agenda_read(user, agenda) -> None:
 
 def log_item_read(user, item: AgendaItem, *, action: str = log.Action.VIEW) -> None:
     _log(user, action, ITEM, item.meeting, item, object_id=item.pk, detail=f"part={item.part}")
-
-
-def log_item_denied(user, item: AgendaItem, detail: str = "read") -> None:
-    _log(user, log.Action.DENIED, ITEM, item.meeting, item, object_id=item.pk, detail=detail)
 
 
 # --- Items ------------------------------------------------------------------------------------
@@ -308,11 +305,6 @@ def general_minutes_save(*, meeting: Meeting, by, minutes: str, tasks: list[dict
     meeting.save(update_fields=["general_minutes", "updated_at"])
     _log(by, log.Action.CHANGE, ITEM, meeting, None, detail="part=general minutes")
     return meeting
-
-
-def may_mark_done(user, task: Task) -> bool:
-    """The task's responsible, or the social-services staff of the meeting's unit."""
-    return task.responsible_id == user.pk or task.meeting.unit_id in policy.staff_units(user)
 
 
 @transaction.atomic

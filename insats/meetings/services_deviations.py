@@ -16,15 +16,13 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
-from django.http import Http404
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from insats.access import log, policy
-from insats.cases.lifecycle import STAFF
-from insats.organisations.models import Organisation, Role, Unit
+from insats.organisations.models import Organisation, Unit
 
 from .models import Deviation
 
@@ -50,17 +48,16 @@ STEP_REQUIRED = {
     "follow_up": gettext_lazy("Skriv hur förbättringen följdes upp."),
     "closed_on": gettext_lazy("Ange när avvikelsen avslutades."),
 }
-REPORTING_ROLES = STAFF | {Role.PARTNER}
-
 LIST_RELATED = ("unit", "organisation", "reported_by", "case")
 
 
-# --- Who may do what ---------------------------------------------------------------------------
+# --- Who may do what (the rules are the policy's; a deviation page gets its object from the
+# gate, insats/access/gate/meetings.deviation_view) -------------------------------------------
 
 
 def reporting_units(user) -> set[int]:
     """Units the user is a member of: staff, or a partner active in one of its organisations."""
-    return policy.roles_of(user).units_with(REPORTING_ROLES)
+    return policy.deviation_reporting_units(user)
 
 
 def handling_units(user) -> set[int]:
@@ -70,15 +67,11 @@ def handling_units(user) -> set[int]:
 
 def deviations_visible_to(user) -> QuerySet[Deviation]:
     """Staff see all of their units' deviations; anyone else only their own reports."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Deviation.objects.none()
-    return Deviation.objects.filter(
-        Q(unit_id__in=handling_units(user)) | Q(reported_by=user, unit_id__in=reporting_units(user))
-    )
+    return policy.deviations_visible_to(user)
 
 
 def may_handle(user, deviation: Deviation) -> bool:
-    return deviation.unit_id in handling_units(user)
+    return bool(policy.decide_deviation(user, deviation, handle=True))
 
 
 def visible_case_ids(user, deviations) -> set[int]:
@@ -87,54 +80,29 @@ def visible_case_ids(user, deviations) -> set[int]:
     return policy.visible_item_cases(user, case_ids) if case_ids else set()
 
 
-def get_deviation_or_404(user, pk, *, handle: bool = False) -> tuple[Deviation, bool]:
-    """The deviation if the user may see it (or handle it), logged; else 404.
+@dataclass
+class DeviationRow:
+    """A deviation in a list, with its linked case only when the reader may see that case."""
 
-    Returns the deviation and whether the user may see its linked case.
-    """
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    deviation = Deviation.objects.select_related(*LIST_RELATED).filter(pk=pk).first()
-    if deviation is None:
-        raise Http404
-    allowed = (
-        may_handle(user, deviation)
-        if handle
-        else deviations_visible_to(user).filter(pk=deviation.pk).exists()
-    )
-    if not allowed:
-        log.record(
-            user=user,
-            action=log.Action.DENIED,
-            object_type=OBJECT_TYPE,
-            object_id=deviation.pk,
-            unit_id=deviation.unit_id,
-            detail="handle" if handle else "read",
-        )
-        raise Http404
-    case_visible = bool(visible_case_ids(user, [deviation]))
-    log.record(
-        user=user,
-        action=log.Action.VIEW,
-        object_type=OBJECT_TYPE,
-        object_id=deviation.pk,
-        unit_id=deviation.unit_id,
-        case=deviation.case if case_visible else None,
-        grounds=_grounds(user, deviation),
-    )
-    return deviation, case_visible
+    deviation: Deviation
+    case: object | None
 
 
-def log_listing(user, deviations, shown_cases: set[int], detail: str = "") -> None:
+def list_rows(user, deviations) -> list[DeviationRow]:
+    """The list's rows cut to the reader: a linked case they may not see is left out."""
+    deviations = list(deviations)
+    shown = visible_case_ids(user, deviations)
+    return [DeviationRow(d, d.case if d.case_id in shown else None) for d in deviations]
+
+
+def log_listing(user, rows: list[DeviationRow], detail: str = "") -> None:
     """Log a list page: one entry per unit, naming the deviations and the cases shown.
 
     A page that shows nothing is logged too (without a unit), so a search leaves a trace.
     """
-    by_unit: dict[int, list[Deviation]] = {}
-    for deviation in deviations:
-        by_unit.setdefault(deviation.unit_id, []).append(deviation)
+    by_unit: dict[int, list[DeviationRow]] = {}
+    for row in rows:
+        by_unit.setdefault(row.deviation.unit_id, []).append(row)
     if not by_unit:
         log.record(
             user=user,
@@ -142,9 +110,9 @@ def log_listing(user, deviations, shown_cases: set[int], detail: str = "") -> No
             object_type=OBJECT_TYPE,
             detail=f"{detail} deviations=".strip(),
         )
-    for unit_id, rows in sorted(by_unit.items()):
-        ids = ",".join(str(d.pk) for d in rows)
-        cases = ",".join(str(d.case_id) for d in rows if d.case_id in shown_cases)
+    for unit_id, shown in sorted(by_unit.items()):
+        ids = ",".join(str(row.deviation.pk) for row in shown)
+        cases = ",".join(str(row.case.pk) for row in shown if row.case is not None)
         log.record(
             user=user,
             action=log.Action.SEARCH,
@@ -152,13 +120,6 @@ def log_listing(user, deviations, shown_cases: set[int], detail: str = "") -> No
             unit_id=unit_id,
             detail=f"{detail} deviations={ids} cases={cases}".strip(),
         )
-
-
-def _grounds(user, deviation: Deviation) -> tuple[policy.Ground, ...]:
-    grounds = policy._staff_grounds(user, deviation.unit_id)
-    if grounds:
-        return grounds
-    return (policy.Ground("deviation", f"reporter:{deviation.pk}", _("rapporterade avvikelsen")),)
 
 
 # --- Reporting and handling --------------------------------------------------------------------
@@ -265,7 +226,7 @@ def deviation_advance(
             object_id=current.pk,
             unit_id=current.unit_id,
             case=current.case if current.case_id else None,
-            grounds=policy._staff_grounds(by, current.unit_id),
+            grounds=policy.decide_deviation(by, current, handle=True).grounds,
             detail=f"status {previous}->{expected}",
         )
     for name in ("status", field):

@@ -8,6 +8,21 @@ social-services staff (policy.may_manage_meeting).
 Invitations go out one e-mail per invitee, each with its own calendar file: the text says no
 more than that invitee may see (see ics.py). A change of date, time or place bumps the
 meeting's SEQUENCE so that calendars replace the old event when the invitation is re-sent.
+
+Grounds, not membership of a list, decide what an invitee is told:
+- Of a case's group, only members with a ground are proposed (pre-ticked) for the case's own
+  meeting: the unit's staff, partner members whose organisation a valid consent covers, and
+  network members a valid consent names (policy.invitee_grounds). The others — a football
+  coach without a duty of confidentiality, a school the consent does not cover — are listed
+  unticked with a warning saying why.
+- The planner may still tick them on purpose (the young person may want their coach there).
+  We chose this over refusing the invitation: the service never sends such an invitee case
+  content. Their e-mail and calendar file carry only the kind of meeting, time, place and
+  convener — no alias, no case number, no link (ics.reader_sees_case asks the policy for each
+  reader, and an invitee without an account never gets case content).
+- A user is mailed only while they have an active account and an active membership in the
+  meeting's unit (policy.mailable_invitees): ending someone's memberships ends their
+  invitations, changes and cancellations as it ends their meeting pages and calendar feed.
 """
 
 from __future__ import annotations
@@ -17,11 +32,12 @@ from datetime import date, datetime
 from email.mime.text import MIMEText
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from insats.access import log, policy
 from insats.cases.lifecycle import STAFF
@@ -49,6 +65,13 @@ class Invitee:
     email: str = ""
     organisation: Organisation | None = None
     invitation_pk: int | None = None  # an existing invitation of a person without an account
+    # Why the invitee has no ground to be told what the meeting is about ("" when they have
+    # one): such an invitee is not pre-ticked, and is never sent case content.
+    warning: str = ""
+
+    @property
+    def has_ground(self) -> bool:
+        return not self.warning
 
     @property
     def display_name(self) -> str:
@@ -86,21 +109,34 @@ def _staff_organisation(user, unit_id: int) -> Organisation | None:
     return membership.organisation if membership else None
 
 
+NO_ROLE_WARNING = gettext_lazy("Har ingen aktiv roll i enheten längre och kan inte se mötet.")
+NOT_NAMED_WARNING = gettext_lazy("Nämns inte i samtycket: får inte veta vad mötet gäller.")
+
+
 def default_invitees(*, group: Group | None = None, case=None) -> list[tuple[str, Invitee]]:
-    """(key, invitee) of those a new meeting invites unless the planner unticks them.
+    """(key, invitee) of those a new meeting proposes to invite.
 
     A group meeting: the group's active members. A meeting about a case: the active members
     of the case's group and its coordinator. Keys: "u<user>", "g<group member>", "c<case member>".
+    Each carries a warning when it has no ground (see the module docstring): the form ticks
+    only those without one.
     """
     found: dict[str, Invitee] = {}
     if group is not None:
-        for member in group.members.filter(removed_at__isnull=True).select_related(
-            "user", "organisation"
-        ):
+        members = list(
+            group.members.filter(removed_at__isnull=True).select_related("user", "organisation")
+        )
+        working = policy.mailable_invitees(group.unit_id, [m.user_id for m in members])
+        for member in members:
             if member.user_id:
                 if member.user.is_active:
                     found.setdefault(
-                        f"u{member.user_id}", Invitee(member.user, organisation=member.organisation)
+                        f"u{member.user_id}",
+                        Invitee(
+                            member.user,
+                            organisation=member.organisation,
+                            warning="" if member.user_id in working else str(NO_ROLE_WARNING),
+                        ),
                     )
             else:
                 found[f"g{member.pk}"] = Invitee(
@@ -110,21 +146,79 @@ def default_invitees(*, group: Group | None = None, case=None) -> list[tuple[str
         if case.coordinator_id and case.coordinator.is_active:
             organisation = _staff_organisation(case.coordinator, case.unit_id)
             found.setdefault(
-                f"u{case.coordinator_id}", Invitee(case.coordinator, organisation=organisation)
+                f"u{case.coordinator_id}",
+                Invitee(
+                    case.coordinator,
+                    organisation=organisation,
+                    warning=""
+                    if policy.decide_case(case.coordinator, policy.Action.VIEW_CASE, case)
+                    else str(NO_ROLE_WARNING),
+                ),
             )
-        for member in case.members.filter(removed_at__isnull=True).select_related(
-            "user", "organisation"
-        ):
+        members = [
+            member
+            for member in case.members.filter(removed_at__isnull=True).select_related(
+                "user", "organisation"
+            )
+            if member.user_id is None or member.user.is_active
+        ]
+        warnings = policy.invitee_grounds(case, members)
+        for member in members:
             if member.user_id:
-                if member.user.is_active:
-                    found.setdefault(
-                        f"u{member.user_id}", Invitee(member.user, organisation=member.organisation)
-                    )
+                found.setdefault(
+                    f"u{member.user_id}",
+                    Invitee(
+                        member.user, organisation=member.organisation, warning=warnings[member.pk]
+                    ),
+                )
             else:
                 found[f"c{member.pk}"] = Invitee(
-                    name=member.name, email=member.email, organisation=member.organisation
+                    name=member.name,
+                    email=member.email,
+                    organisation=member.organisation,
+                    warning=warnings[member.pk],
                 )
     return list(found.items())
+
+
+def invitation_warnings(meeting: Meeting, invitations) -> dict[int, str]:
+    """Per invitation of the meeting: why the invitee has no ground ("" when they have one).
+
+    The same grounds as default_invitees, for the people already invited: a user who may not
+    see the meeting (for a case meeting, the case), or an invitee without an account whom no
+    valid consent names.
+    """
+    invitations = list(invitations)
+    defaults = dict(default_invitees(group=meeting.group, case=meeting.case))
+    by_address = {
+        (i.name.strip().lower(), i.email.strip().lower()): i.warning
+        for i in defaults.values()
+        if i.user is None
+    }
+    working = policy.mailable_invitees(meeting.unit_id, [i.user_id for i in invitations])
+    result = {}
+    for invitation in invitations:
+        if invitation.user_id:
+            proposed = defaults.get(f"u{invitation.user_id}")
+            if proposed is not None:
+                result[invitation.pk] = proposed.warning
+            elif invitation.user_id not in working:
+                result[invitation.pk] = str(NO_ROLE_WARNING)
+            elif meeting.case_id is not None and not policy.decide_case(
+                invitation.user, policy.Action.VIEW_CASE, meeting.case
+            ):
+                result[invitation.pk] = _("Kan inte se ärendet: får inte veta vad mötet gäller.")
+            else:
+                result[invitation.pk] = ""
+        else:
+            address = (invitation.name.strip().lower(), invitation.email.strip().lower())
+            if address in by_address:
+                result[invitation.pk] = by_address[address]
+            elif meeting.case_id is not None:
+                result[invitation.pk] = str(NOT_NAMED_WARNING)
+            else:
+                result[invitation.pk] = ""
+    return result
 
 
 def invitable_memberships(unit_id: int):
@@ -152,10 +246,9 @@ def case_choices(user):
 
 
 def _require_manager(by, meeting: Meeting) -> None:
+    policy.require_staff(by, meeting.unit_id)
     decision = policy.may_manage_meeting(by, meeting)
     if not decision:
-        if meeting.unit_id not in policy.staff_units(by):
-            raise PermissionDenied
         raise ValidationError(decision.reason)
     if meeting.status == Meeting.Status.CANCELLED:
         raise ValidationError(_("Mötet är inställt och kan inte ändras."))
@@ -437,18 +530,30 @@ def address_of(invitation: Invitation) -> str:
     return invitation.email
 
 
+def without_ground(meeting: Meeting, invitations) -> set[int]:
+    """The invitations whose user may no longer be mailed about the meeting: no active account
+    or no active membership in its unit (policy.mailable_invitees)."""
+    users = [i for i in invitations if i.user_id]
+    working = policy.mailable_invitees(meeting.unit_id, [i.user_id for i in users])
+    return {i.pk for i in users if i.user_id not in working}
+
+
 @dataclass(frozen=True)
 class SendResult:
     sent: int
     without_address: int
+    without_ground: int = 0  # users who no longer work in the unit: not mailed
 
 
 @transaction.atomic
 def send_invitations(*, meeting: Meeting, by, link: str = "") -> SendResult:
-    """E-mail every invitee with an address their own calendar file; stamp sent_at."""
+    """E-mail every invitee with an address and a ground their own calendar file; stamp
+    sent_at."""
     _require_manager(by, meeting)
     invitations = list(meeting.invitations.select_related("user"))
-    reachable = [i for i in invitations if address_of(i)]
+    refused = without_ground(meeting, invitations)
+    grounded = [i for i in invitations if i.pk not in refused]
+    reachable = [i for i in grounded if address_of(i)]
     sent = _send(meeting, reachable, link=link)
     Invitation.objects.filter(pk__in=[i.pk for i in reachable]).update(sent_at=timezone.now())
     log.record(
@@ -460,11 +565,17 @@ def send_invitations(*, meeting: Meeting, by, link: str = "") -> SendResult:
         object_id=meeting.pk,
         detail=f"sequence={meeting.sequence} invitations={','.join(str(i.pk) for i in reachable)}",
     )
-    return SendResult(sent, len(invitations) - len(reachable))
+    return SendResult(sent, len(grounded) - len(reachable), len(refused))
 
 
 def _send(meeting: Meeting, invitations: list[Invitation], *, method=None, link="") -> int:
-    messages = [m for m in (_message(meeting, i, method, link) for i in invitations) if m]
+    """Mail each invitation (with an address, to a user still working in the unit)."""
+    refused = without_ground(meeting, invitations)
+    messages = [
+        m
+        for m in (_message(meeting, i, method, link) for i in invitations if i.pk not in refused)
+        if m
+    ]
     if messages:
         get_connection().send_messages(messages)
     return len(messages)
@@ -522,8 +633,7 @@ def feed_create(*, user) -> CalendarFeed:
 
 @transaction.atomic
 def feed_revoke(*, feed: CalendarFeed, by) -> CalendarFeed:
-    if feed.user_id != by.pk:
-        raise PermissionDenied
+    policy.require_own_feed(by, feed)
     if feed.revoked_at is None:
         feed.revoked_at = timezone.now()
         feed.save(update_fields=["revoked_at"])

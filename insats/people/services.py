@@ -1,9 +1,9 @@
 """Write use cases for people and guardians."""
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from insats.access import log, policy
+from insats.access.gate.consent import require
 from insats.organisations.models import Unit
 
 from .models import Guardian, Person
@@ -11,9 +11,7 @@ from .models import Guardian, Person
 
 @transaction.atomic
 def person_create(*, unit: Unit, by, **fields) -> Person:
-    decision = policy.may_create_case(by, unit)
-    if not decision:
-        raise PermissionDenied
+    decision = require(policy.may_create_case(by, unit))
     person = Person(unit=unit, **fields)
     person.full_clean()
     person.save()
@@ -50,10 +48,7 @@ def guardian_remove(*, guardian: Guardian, by) -> None:
 
 
 def _require(by, person: Person) -> policy.Decision:
-    decision = policy.decide_person(by, policy.Action.CHANGE_PERSON, person)
-    if not decision:
-        raise PermissionDenied
-    return decision
+    return require(policy.decide_person(by, policy.Action.CHANGE_PERSON, person))
 
 
 def _log(by, action: str, person: Person, decision, detail: str = "") -> None:

@@ -7,41 +7,34 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from insats.access import policy
-from insats.access.decorators import OBJECT, access_policy
+from insats.access.gate import person_view
+from insats.access.policy import Action
 
-from . import services
+from . import selectors, services
 from .forms import GuardianForm, PersonForm
 
 
-@access_policy(OBJECT)
-def person_detail(request, pk: int):
-    person, decision = policy.get_person_or_404(request.user, pk)
-    cases = (
-        policy.cases_visible_to(request.user).filter(person=person).order_by("-year", "-sequence")
-    )
+@person_view()
+def person_detail(request, person, decision):
+    page = selectors.person_page(request.user, person)
     return render(
         request,
         "people/person_detail.html",
         {
             "person": person,
             "grounds": decision.grounds,
-            "cases": cases,
-            "guardians": person.guardians.all(),
-            "show_contact": policy.decide_person(
-                request.user, policy.Action.VIEW_PERSON_CONTACT, person
-            ),
-            "may_change": policy.decide_person(request.user, policy.Action.CHANGE_PERSON, person),
+            "cases": selectors.person_cases(request.user, person),
+            "contact": page.contact,
+            "guardians": page.guardians,
+            "may_change": policy.decide_person(request.user, Action.CHANGE_PERSON, person),
         },
     )
 
 
-@access_policy(OBJECT)
-def person_edit(request, pk: int):
-    person, _decision = policy.get_person_or_404(request.user, pk, policy.Action.CHANGE_PERSON)
+@person_view(Action.CHANGE_PERSON)
+def person_edit(request, person, decision):
     form = PersonForm(request.POST or None, instance=person)
-    contact_hidden = not policy.decide_person(
-        request.user, policy.Action.VIEW_PERSON_CONTACT, person
-    )
+    contact_hidden = not policy.decide_person(request.user, Action.VIEW_PERSON_CONTACT, person)
     if contact_hidden:
         form.drop_contact_fields()
     if request.method == "POST" and form.is_valid():
@@ -59,9 +52,8 @@ def person_edit(request, pk: int):
     )
 
 
-@access_policy(OBJECT)
-def guardian_add(request, pk: int):
-    person, _decision = policy.get_person_or_404(request.user, pk, policy.Action.CHANGE_PERSON)
+@person_view(Action.CHANGE_PERSON)
+def guardian_add(request, person, decision):
     form = GuardianForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.guardian_add(person=person, by=request.user, **form.cleaned_data)
@@ -70,9 +62,8 @@ def guardian_add(request, pk: int):
     return render(request, "people/guardian_form.html", {"person": person, "form": form})
 
 
-@access_policy(OBJECT)
-def guardian_remove(request, pk: int, guardian_pk: int):
-    person, _decision = policy.get_person_or_404(request.user, pk, policy.Action.CHANGE_PERSON)
+@person_view(Action.CHANGE_PERSON)
+def guardian_remove(request, person, decision, guardian_pk: int):
     guardian = person.guardians.filter(pk=guardian_pk).first()
     if guardian is None:
         raise Http404

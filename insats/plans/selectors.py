@@ -1,30 +1,217 @@
-"""Read queries for action plans: the plan as a user may see it, and "my measures"."""
+"""Read queries for action plans: the plan as a user may see it, and "my measures".
+
+Redaction happens here, not in templates: a partner's plan, its revisions and follow-ups come
+out already cut to the decision, and a visible row that refers to a hidden one (a measure
+waiting for another) names it only in neutral words.
+"""
 
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.db.models.functions import TruncDate
+from django.utils.translation import gettext_lazy
 
 from insats.access import policy
 from insats.cases.lifecycle import CLOSED_STATES
+from insats.organisations.models import LifeArea
 
-from .models import ActionPlan, PlanFollowUp, PlanMeasure
+from .models import ActionPlan, GoalResult, MeasureReport, PlanFollowUp, PlanGoal, PlanMeasure
+
+HIDDEN_MEASURE = gettext_lazy("en åtgärd som du inte har behörighet att se")
 
 
-def visible_goals(plan, decision):
-    """The plan's goals the user may see: all for staff, for partners those whose life area
-    the consent covers. Measures, reports and responsible people come along (fixed queries)."""
+@dataclass(frozen=True)
+class MeasureRow:
+    """A measure as the reader may see it. `waits_on` names the measure it waits for, or says
+    neutrally that it waits for one the reader may not see; the hidden one is never loaded."""
+
+    pk: int
+    what: str
+    how: str
+    where: str
+    starts_on: date | None
+    due_on: date
+    status: str
+    status_label: str
+    waits_on: str
+    responsible_name: str
+    responsible_user_id: int | None  # the responsible member's user, while in the group
+    organisation: str
+    overdue: bool
+    latest_report: MeasureReport | None
+
+
+@dataclass(frozen=True)
+class GoalRow:
+    pk: int
+    goal: str
+    target: str
+    measured_by: str
+    closed_on: date | None
+    measures: tuple[MeasureRow, ...]
+
+
+@dataclass(frozen=True)
+class AreaGroup:
+    area: LifeArea
+    goals: tuple[GoalRow, ...]
+
+
+def visible_goals(plan, decision) -> list[PlanGoal]:
+    """The plan's goals the user may see: all for staff, for partners those whose life area's
+    category the consent covers (cut in the query: the others are never loaded). Measures,
+    reports and responsible people come along in a fixed number of queries."""
     goals = plan.goals.select_related("life_area").prefetch_related(
-        "measures__responsible_member__user",
-        "measures__responsible_staff",
-        "measures__responsible_organisation",
-        "measures__after",
-        "measures__reports__reported_by",
+        Prefetch(
+            "measures",
+            queryset=PlanMeasure.objects.select_related(
+                "responsible_member__user",
+                "responsible_member__organisation",
+                "responsible_staff",
+                "responsible_organisation",
+            ).prefetch_related(
+                Prefetch("reports", queryset=MeasureReport.objects.select_related("reported_by"))
+            ),
+        )
     )
+    if not decision:
+        return []
+    if not decision.full:
+        goals = goals.filter(life_area__category_code__in=decision.categories).exclude(
+            life_area__category_code=""
+        )
+    return list(goals)
+
+
+def _organisation(measure: PlanMeasure) -> str:
+    if measure.responsible_organisation_id:
+        return measure.responsible_organisation.name
+    if measure.responsible_member_id and measure.responsible_member.organisation_id:
+        return measure.responsible_member.organisation.name
+    return ""
+
+
+def _responsible_user_id(measure: PlanMeasure) -> int | None:
+    member = measure.responsible_member
+    if member is None or member.removed_at is not None:
+        return None
+    return member.user_id
+
+
+def plan_areas(plan, decision, today: date) -> list[AreaGroup]:
+    """The plan as the user may read it, grouped per life area (in the unit's order).
+
+    Only goals (and their measures) the decision covers; a visible measure waiting for a
+    hidden one says so in neutral words. A fixed number of queries whatever the plan's size.
+    """
+    goals = visible_goals(plan, decision)
+    shown = {m.pk: m.what for goal in goals for m in goal.measures.all()}
+    groups: dict[int, tuple[LifeArea, list[GoalRow]]] = {}
+    for goal in goals:
+        rows = []
+        for measure in goal.measures.all():
+            reports = list(measure.reports.all())
+            if measure.after_id is None:
+                waits_on = ""
+            elif measure.after_id in shown:
+                waits_on = shown[measure.after_id]
+            else:
+                waits_on = str(HIDDEN_MEASURE)
+            rows.append(
+                MeasureRow(
+                    pk=measure.pk,
+                    what=measure.what,
+                    how=measure.how,
+                    where=measure.where,
+                    starts_on=measure.starts_on,
+                    due_on=measure.due_on,
+                    status=measure.status,
+                    status_label=str(measure.get_status_display()),
+                    waits_on=waits_on,
+                    responsible_name=measure.responsible_name,
+                    responsible_user_id=_responsible_user_id(measure),
+                    organisation=_organisation(measure),
+                    overdue=measure.is_overdue(today),
+                    latest_report=reports[0] if reports else None,
+                )
+            )
+        area = goal.life_area
+        groups.setdefault(area.pk, (area, []))[1].append(
+            GoalRow(
+                pk=goal.pk,
+                goal=goal.goal,
+                target=goal.target,
+                measured_by=goal.measured_by,
+                closed_on=goal.closed_on,
+                measures=tuple(rows),
+            )
+        )
+    ordered = sorted(groups.values(), key=lambda g: (g[0].position, g[0].label, g[0].pk))
+    return [AreaGroup(area, tuple(goals)) for area, goals in ordered]
+
+
+# --- Revisions ----------------------------------------------------------------------------------
+
+
+def snapshot_category(goal: dict) -> str:
+    """The consent category of a snapshot goal's life area, as stored when it was saved ("" for
+    a snapshot that could not be matched to a life area: the social services' own)."""
+    area = goal.get("life_area")
+    return (area.get("category") or "") if isinstance(area, dict) else ""
+
+
+def visible_snapshot(snapshot: dict, decision) -> dict:
+    """A revision's snapshot as the user may read it: for partners only goals (and their
+    measures) whose stored life-area category the consent covers. A reference to a hidden
+    measure stays an id, which the reader shows as HIDDEN_MEASURE."""
     if decision.full:
-        return list(goals)
-    return [g for g in goals if g.life_area.category_code in decision.categories]
+        return snapshot
+    goals = [g for g in snapshot.get("goals", []) if decision.covers(snapshot_category(g))]
+    ids = {g.get("id") for g in goals}
+    measures = [m for m in snapshot.get("measures", []) if m.get("goal") in ids]
+    return {**snapshot, "goals": goals, "measures": measures}
+
+
+# --- Follow-ups ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FollowUpRow:
+    """A follow-up as the user may read it: partners see the results of goals their consent
+    covers and never the meeting's notes (those are the social services' own)."""
+
+    pk: int
+    held_on: date
+    recorded_by: object
+    recorded_at: object
+    note: str
+    results: tuple[GoalResult, ...]
+
+
+def plan_follow_ups(plan, decision) -> list[FollowUpRow]:
+    """The plan's follow-ups, newest first; for partners none without a goal they may see."""
+    results = GoalResult.objects.select_related("goal__life_area")
+    rows = []
+    for follow_up in plan.follow_ups.select_related("recorded_by").prefetch_related(
+        Prefetch("results", queryset=results)
+    ):
+        shown = tuple(
+            r for r in follow_up.results.all() if decision.covers(r.goal.life_area.category_code)
+        )
+        if not decision.full and not shown:
+            continue
+        rows.append(
+            FollowUpRow(
+                pk=follow_up.pk,
+                held_on=follow_up.held_on,
+                recorded_by=follow_up.recorded_by,
+                recorded_at=follow_up.recorded_at,
+                note=follow_up.note if decision.full else "",
+                results=shown,
+            )
+        )
+    return rows
 
 
 def my_measures(user, today: date) -> list[PlanMeasure]:

@@ -9,7 +9,7 @@ save based on an older revision is refused instead of overwriting someone else's
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,8 +40,21 @@ def plan_of(case: Case) -> ActionPlan | None:
 # --- Snapshots and comparing revisions ------------------------------------------------------
 
 
+def life_area_ref(area) -> dict:
+    """How a snapshot names a life area: by id and code, with the consent category that decided
+    who could read the goal then, and its label as it read then (display text only, never used
+    to match: labels are renamed and repeat across categories)."""
+    return {
+        "id": area.pk,
+        "code": area.code,
+        "category": area.category_code,
+        "label": area.label,
+    }
+
+
 def snapshot(plan: ActionPlan) -> dict:
-    """The whole plan as plain data (names, not ids, where people read them)."""
+    """The whole plan as plain data (names, not ids, where people read them; life areas by id
+    and category, see life_area_ref)."""
     goals = plan.goals.select_related("life_area")
     measures = plan.measures.select_related(
         "responsible_member__user", "responsible_staff", "responsible_organisation"
@@ -56,7 +69,7 @@ def snapshot(plan: ActionPlan) -> dict:
         "goals": [
             {
                 "id": g.pk,
-                "life_area": g.life_area.label,
+                "life_area": life_area_ref(g.life_area),
                 "goal": g.goal,
                 "target": g.target,
                 "measured_by": g.measured_by,
@@ -103,6 +116,21 @@ class Change:
     after: str
 
 
+def _identity(value):
+    """What makes two snapshot values the same: a life area is the same area whatever its label
+    said when each snapshot was saved."""
+    if isinstance(value, dict):
+        return value.get("id") or value.get("label", "")
+    return value
+
+
+def _text(value) -> str:
+    """A snapshot value as people read it: a life area by its label as it read then."""
+    if isinstance(value, dict):
+        return str(value.get("label", ""))
+    return str(value)
+
+
 def changes_between(old: dict, new: dict) -> list[Change]:
     """What differs between two snapshots, in reading order: plan fields, goals, measures."""
     changes = [
@@ -122,16 +150,10 @@ def changes_between(old: dict, new: dict) -> list[Change]:
                 changes.append(Change("added", part, name, "", "", ""))
                 continue
             for field in fields:
-                if before[pk].get(field, "") != row.get(field, ""):
+                old_value, new_value = before[pk].get(field, ""), row.get(field, "")
+                if _identity(old_value) != _identity(new_value):
                     changes.append(
-                        Change(
-                            "changed",
-                            part,
-                            name,
-                            field,
-                            str(before[pk].get(field, "")),
-                            str(row.get(field, "")),
-                        )
+                        Change("changed", part, name, field, _text(old_value), _text(new_value))
                     )
         for pk, row in before.items():
             if pk not in after:
@@ -371,9 +393,7 @@ def _check(case: Case, main_goal: str, status: str, goals: list, measures: list)
 def measure_report(*, measure: PlanMeasure, by, status: str, note: str) -> MeasureReport:
     """A responsible member (or the case's staff) reports progress; the plan gets a revision."""
     case = measure.plan.case
-    decision = policy.decide_measure_report(by, measure)
-    if not decision:
-        raise PermissionDenied(decision.reason)
+    decision = policy.require_measure_report(by, measure)
     errors = {}
     if status not in PlanMeasure.Status.values:
         errors["status"] = _("Välj status.")

@@ -619,7 +619,8 @@ def build(*, units: Sequence, period: Period, recipient, k: int | None = None) -
 # --- Writing the files ------------------------------------------------------------------------
 
 # A cell starting with one of these is a formula to Excel: labels come from the units'
-# configurable lists, so defuse them (the data are never formulas).
+# configurable lists, so defuse them (the data are never formulas). Every text written goes
+# through `_cell`: headings and the codebook are made from the same lists as the data.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -627,6 +628,10 @@ def _cell(value):
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+def _cells(values) -> list:
+    return [_cell(value) for value in values]
 
 
 class _Echo:
@@ -639,7 +644,7 @@ class _Echo:
 def csv_chunks(dataset: Dataset, *, batch: int = 2000) -> Iterator[bytes]:
     """The CSV, in chunks for a streaming response: BOM, machine-name header, rows."""
     writer = csv.writer(_Echo(), delimiter=CSV_DELIMITER, lineterminator="\r\n")
-    yield ("\ufeff" + writer.writerow([column.name for column in dataset.columns])).encode()
+    yield ("\ufeff" + writer.writerow(_cells(column.name for column in dataset.columns))).encode()
     lines = []
     for row in dataset.rows:
         lines.append(writer.writerow([_cell(value) for value in row]))
@@ -658,19 +663,19 @@ def write_xlsx(dataset: Dataset):
     with translation.override("sv"):
         data = workbook.create_sheet(_("Data"))
         data.freeze_panes = "A3"
-        data.append([column.header for column in dataset.columns])
-        data.append([column.name for column in dataset.columns])
+        data.append(_cells(column.header for column in dataset.columns))
+        data.append(_cells(column.name for column in dataset.columns))
         for row in dataset.rows:
             # An empty value is an empty cell, which Excel counts as missing, not as text.
             data.append([None if value == "" else _cell(value) for value in row])
         book = workbook.create_sheet(_("Kodbok"))
-        book.append([_("Kolumn"), _("Rubrik"), _("Beskrivning")])
+        book.append(_cells([_("Kolumn"), _("Rubrik"), _("Beskrivning")]))
         for column in dataset.columns:
-            book.append([column.name, _cell(column.header), _cell(column.description)])
+            book.append(_cells([column.name, column.header, column.description]))
         book.append([])
-        book.append([_("Parametrar")])
+        book.append(_cells([_("Parametrar")]))
         for label, value in dataset.parameters:
-            book.append([label, _cell(value)])
+            book.append(_cells([label, value]))
     # Handed to FileResponse, which closes it when the download ends.
     handle = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115
     workbook.save(handle)

@@ -32,6 +32,10 @@ logger = logging.getLogger(__name__)
 # Used while younger than this: the job runs daily, with some slack for a late run.
 FRESH_FOR = timedelta(hours=26)
 PREPARED_KINDS = ("tertial", "half", "year")
+# Raised whenever what `statistics.compute` means by a figure changes, so that figures stored
+# before are counted live rather than shown with the old meaning (2: every row of the change
+# per life area adds up to the cases compared, a total the page shares between two tables).
+SHAPE = 2
 
 
 def unit_key(unit_ids) -> str:
@@ -62,11 +66,13 @@ def unit_sets() -> list[frozenset[int]]:
 
 def dump(figures: Figures) -> dict:
     """As JSON-ready data (dates and amounts become strings in the field's encoder)."""
-    return dataclasses.asdict(figures)
+    return {**dataclasses.asdict(figures), "shape": SHAPE}
 
 
 def load(data: dict) -> Figures:
-    """The inverse of `dump`."""
+    """The inverse of `dump`; ValueError for figures of another `SHAPE`."""
+    if data.get("shape") != SHAPE:
+        raise ValueError(f"prepared figures of shape {data.get('shape')!r}, not {SHAPE}")
     period = data["period"]
     return Figures(
         period=periods.Period(

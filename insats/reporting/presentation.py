@@ -26,6 +26,7 @@ class ShownTable:
     total: object | None
     chart: object | None = None
     chart_kind: str = ""  # "bars" or "columns"
+    withheld: bool = False  # no figure of it can be shown without giving a small one away
 
     @property
     def has_row_totals(self) -> bool:
@@ -36,17 +37,23 @@ def _bars_from(labels, cells) -> list[tuple[str, int | None, str]]:
     return [(label, cell.value, cell.text) for label, cell in zip(labels, cells, strict=True)]
 
 
-def _protect(table: CountTable, threshold: int) -> suppression.Protected:
-    return suppression.protect(
+def _spec(table: CountTable) -> suppression.Table:
+    return suppression.Table(
         table.counts,
-        threshold=threshold,
         row_totals=table.row_totals,
         column_totals=table.column_totals,
+        shared_row_total=table.shared_row_total,
     )
 
 
-def show_table(table: CountTable, threshold: int) -> ShownTable:
-    protected = _protect(table, threshold)
+def _protect(table: CountTable, threshold: int) -> suppression.Protected:
+    """A table that shares no total with another, exactly as its page protects it."""
+    if table.shared_row_total is not None:
+        raise ValueError(f"{table.key} shares a total: protect it with its page (show_tables)")
+    return suppression.protect_page([_spec(table)], threshold=threshold)[0]
+
+
+def _shown(table: CountTable, protected: suppression.Protected) -> ShownTable:
     row_totals = protected.row_totals or [None] * len(table.row_labels)
     shown = ShownTable(
         key=table.key,
@@ -61,7 +68,10 @@ def show_table(table: CountTable, threshold: int) -> ShownTable:
         ],
         column_totals=protected.column_totals,
         total=protected.total,
+        withheld=protected.withheld,
     )
+    if protected.withheld:
+        return shown
     if len(table.column_labels) == 1:
         labels = [label for label, _cells, _total in shown.rows]
         shown.chart = charts.horizontal_bars(
@@ -74,6 +84,18 @@ def show_table(table: CountTable, threshold: int) -> ShownTable:
         )
         shown.chart_kind = "bars"
     return shown
+
+
+def show_tables(tables: list[CountTable], threshold: int) -> list[ShownTable]:
+    """The page's tables, protected together: a number that several of them share (the cases
+    compared) is one number to the reader, and suppression treats it so."""
+    protected = suppression.protect_page([_spec(table) for table in tables], threshold=threshold)
+    return [_shown(table, shown) for table, shown in zip(tables, protected, strict=True)]
+
+
+def show_table(table: CountTable, threshold: int) -> ShownTable:
+    """One table that shares no total with another table of its page."""
+    return _shown(table, _protect(table, threshold))
 
 
 def _column_total(table: CountTable, threshold: int) -> suppression.Cell:

@@ -70,6 +70,10 @@ class CountTable:
     row_totals: bool = True  # whether row totals may be published
     column_totals: bool = True
     note: str = ""  # one sentence saying what is counted
+    # The name of a number every row adds up to by what the table counts (a reader knows that
+    # much whether or not it is shown); every table of the page naming it shares it, and
+    # suppression treats it as one published number. Such a table has no column totals.
+    shared_row_total: str | None = None
 
 
 @dataclass
@@ -315,6 +319,9 @@ def _discharges(units: list[int], period: Period, reasons: list[dict]) -> CountT
 
 # --- 5–6. Change between the first and second follow-up assessment ---------------------------
 
+# Every row of both tables counts each compared case exactly once.
+COMPARED_CASES = "compared_cases"
+
 
 def _compared_assessments(units: list[int], period: Period):
     """(seconds, pairs): per case, its current second assessment when dated in the period and
@@ -366,29 +373,26 @@ def _follow_up_change(units: list[int], seconds, pairs) -> tuple[CountTable, int
     """The table, and the number of cases compared.
 
     Two levels of aggregation (per case and area, then per area) in one query, with no
-    subquery per case or rating.
+    subquery per case or rating. Every row counts each compared case once, in "not rated"
+    unless both its assessments rate the area (a case of a unit without the area in its list
+    included), so every row adds up to the number of cases compared, and the indicator table's
+    rows with it: a number suppression must see as one (`COMPARED_CASES`).
     """
-    cases_per_unit = {
-        r["case__unit_id"]: r["n"]
-        for r in seconds.order_by().values("case__unit_id").annotate(n=Count("pk"))
-    }
+    compared = seconds.count()
     # Life areas by code across the units; the first unit's wording (in list order) names
-    # one. An area applies to the compared cases of every unit with it in its list.
+    # one.
     labels: dict[str, str] = {}
     active: set[str] = set()
-    applicable: dict[str, int] = {}
     for area in (
         LifeArea.objects.filter(unit_id__in=units)
         .order_by("position", "unit_id", "pk")
-        .values("unit_id", "code", "label", "active")
+        .values("code", "label", "active")
     ):
-        code = area["code"]
-        labels.setdefault(code, area["label"])
+        labels.setdefault(area["code"], area["label"])
         if area["active"]:
-            active.add(code)
-        applicable[code] = applicable.get(code, 0) + cases_per_unit.get(area["unit_id"], 0)
+            active.add(area["code"])
     counts = {}
-    if labels and cases_per_unit:
+    if labels and compared:
         counts = _compared_ratings(pairs).aggregate(
             **{
                 f"area{index}_{change}": Count(
@@ -405,7 +409,9 @@ def _follow_up_change(units: list[int], seconds, pairs) -> tuple[CountTable, int
         if code not in active and not any(measured):
             continue  # retired everywhere and nothing to show
         row_labels.append(label)
-        grid.append([*measured, max(applicable[code] - sum(measured), 0)])
+        # A case is in at most one of the three per area (one pair of ratings), so this is
+        # never negative.
+        grid.append([*measured, compared - sum(measured)])
     table = CountTable(
         key="follow_up_change",
         title=_("Förändring per livsområde mellan första och andra uppföljningen"),
@@ -418,8 +424,9 @@ def _follow_up_change(units: list[int], seconds, pairs) -> tuple[CountTable, int
             "en första: skattningen per livsområde jämförd med den första (högre är bättre); "
             "”ej skattad” när någon av dem saknar skattning."
         ),
+        shared_row_total=COMPARED_CASES,
     )
-    return table, sum(cases_per_unit.values())
+    return table, compared
 
 
 def _follow_up_indicators(pairs, compared: int) -> CountTable:
@@ -453,6 +460,7 @@ def _follow_up_indicators(pairs, compared: int) -> CountTable:
             "Samma ärenden som förändringen per livsområde: om indikatorn har ett annat värde "
             "i den andra bedömningen än i den första."
         ),
+        shared_row_total=COMPARED_CASES,
     )
 
 

@@ -6,26 +6,17 @@ Pages show counts only, never a case: the figures pass through small-cell suppre
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import get_language
 
 from insats.access import log, policy
 from insats.access.decorators import SIGNED_IN, access_policy
+from insats.access.gate.units import statistics_units_or_404
 from insats.documents.pdf import pdf_response, render_pdf
-from insats.organisations.models import Unit
 
 from . import prepared, presentation, statistics
 from .forms import PeriodForm
-
-
-def _units_or_404(user) -> list[Unit]:
-    units = list(Unit.objects.filter(pk__in=policy.statistics_units(user)).order_by("name", "pk"))
-    if not units:
-        raise Http404
-    return units
-
 
 # Figures over many units that the nightly job has not prepared (a custom period) take seconds
 # at national scale; they are kept briefly so that moving between the page and its PDF does
@@ -41,7 +32,11 @@ def _figures(unit_ids: list[int], period):
     if found is not None:
         return found
     units = prepared.unit_key(unit_ids)
-    key = f"statistics:{get_language()}:{units}:{period.kind}:{period.start}:{period.end}"
+    # The shape in the key: figures cached by an earlier version meant something else.
+    key = (
+        f"statistics:{prepared.SHAPE}:{get_language()}:{units}:"
+        f"{period.kind}:{period.start}:{period.end}"
+    )
     return cache.get_or_set(
         key, lambda: statistics.compute(unit_ids, period), MANY_UNITS_CACHE_SECONDS
     ), None
@@ -49,7 +44,7 @@ def _figures(unit_ids: list[int], period):
 
 def _context(request) -> dict:
     """The form and, when it is valid, the shown figures; logged once per unit."""
-    form = PeriodForm(request.GET, units=_units_or_404(request.user))
+    form = PeriodForm(request.GET, units=statistics_units_or_404(request.user))
     context = {"form": form, "threshold": settings.STATISTICS_MIN_CELL}
     if not form.is_valid():
         return context
@@ -57,7 +52,7 @@ def _context(request) -> dict:
     units = form.chosen_units
     period = form.chosen_period
     figures, prepared_at = _figures([unit.pk for unit in units], period)
-    tables = [presentation.show_table(table, threshold) for table in figures.tables]
+    tables = presentation.show_tables(figures.tables, threshold)
     by_key = {table.key: table for table in tables}
     context.update(
         units=units,

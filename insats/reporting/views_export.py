@@ -13,16 +13,16 @@ import secrets
 from django import forms
 from django.conf import settings
 from django.db.models import Count, Max
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from insats.access import log, policy
+from insats.access import log
 from insats.access.decorators import SIGNED_IN, access_policy
+from insats.access.gate.units import export_units_or_404
 from insats.access.models import AccessLogEntry
-from insats.organisations.models import Unit
 
 from . import export
 from .forms import PeriodForm
@@ -44,13 +44,6 @@ class ExportFormatForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": gettext_lazy("Välj filformat.")},
     )
-
-
-def _units_or_404(user) -> list[Unit]:
-    units = list(Unit.objects.filter(pk__in=policy.export_units(user)).order_by("name", "pk"))
-    if not units:
-        raise Http404
-    return units
 
 
 def _log_export(user, dataset: export.Dataset, fmt: str) -> None:
@@ -116,7 +109,7 @@ def _history(user, unit_names: dict[int, str]) -> list[dict]:
 
 @access_policy(SIGNED_IN)
 def export_page(request):
-    units = _units_or_404(request.user)
+    units = export_units_or_404(request.user)
     if request.method == "POST":
         form = PeriodForm(request.POST, units=units)
         format_form = ExportFormatForm(request.POST)

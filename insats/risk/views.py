@@ -9,20 +9,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from insats.access import log, policy
-from insats.access.decorators import OBJECT, access_policy
+from insats.access.gate import Child, case_view
 from insats.access.policy import Section
 from insats.core.forms import add_service_errors
 from insats.core.records import current
 from insats.documents.pdf import pdf_response, render_pdf
-from insats.investigation.views import common
+from insats.investigation.views.common import current_version
 
 from . import services
 from .forms import PROTECTIVE, RISK, ExtraFactorFormSet, RatingFormSet, RiskAssessmentForm
 from .models import RiskAssessment, RiskItem
 
+SECTION = Section.RISK
+# Looked up within the case before the case is fetched: a wrong id is a plain 404, unlogged.
+RECORD = Child("record", RiskAssessment, "record_pk", related=("recorded_by", "instrument"))
+
 
 def _may_write(user, case) -> bool:
-    return bool(policy.decide_section(user, case, Section.RISK, write=True))
+    return bool(policy.decide_section(user, case, SECTION, write=True))
 
 
 def _by_domain(rows, key=lambda row: row[0]) -> list[tuple[str, list]]:
@@ -55,9 +59,8 @@ def _levels_of(assessment: RiskAssessment | None) -> dict:
 # --- All assessments side by side -----------------------------------------------------------
 
 
-@access_policy(OBJECT)
-def risk_list(request, pk: int):
-    case, _decision = policy.get_section_or_404(request.user, pk, Section.RISK)
+@case_view(SECTION)
+def risk_list(request, case, decision):
     assessments = list(
         current(RiskAssessment, case)
         .select_related("instrument")
@@ -99,9 +102,8 @@ def risk_list(request, pk: int):
 # --- Create and edit ------------------------------------------------------------------------
 
 
-@access_policy(OBJECT)
-def risk_create(request, pk: int):
-    case, _decision = policy.get_section_or_404(request.user, pk, Section.RISK, write=True)
+@case_view(SECTION, write=True)
+def risk_create(request, case, decision):
     instruments = list(services.instruments_for(case.unit_id))
     chosen = request.GET.get("instrument")
     if chosen:
@@ -115,13 +117,10 @@ def risk_create(request, pk: int):
     return _form_page(request, case, instrument)
 
 
-@access_policy(OBJECT)
-def risk_edit(request, pk: int, record_pk: int):
-    record = common.record_or_404(RiskAssessment, pk, record_pk)
-    case, _decision = policy.get_section_or_404(request.user, pk, Section.RISK, write=True)
-    record.case = case
+@case_view(SECTION, write=True, child=RECORD)
+def risk_edit(request, case, decision, record):
     if request.method != "POST" and not record.is_current:
-        return redirect("risk_edit", pk=case.pk, record_pk=common.current_version(record).pk)
+        return redirect("risk_edit", pk=case.pk, record_pk=current_version(record).pk)
     return _form_page(request, case, record.instrument, record=record)
 
 
@@ -270,28 +269,21 @@ def _detail_context(case, record: RiskAssessment) -> dict:
     }
 
 
-@access_policy(OBJECT)
-def risk_detail(request, pk: int, record_pk: int):
-    record = common.record_or_404(RiskAssessment, pk, record_pk)
-    case, _decision = policy.get_section_or_404(request.user, pk, Section.RISK)
+@case_view(SECTION, child=RECORD)
+def risk_detail(request, case, decision, record):
     shown = _shown_version(request, record)
     shown.case = case
     context = _detail_context(case, shown)
     context.update(
         versions=list(shown.versions()),
-        current=common.current_version(shown),
+        current=current_version(shown),
         may_write=_may_write(request.user, case),
     )
     return render(request, "risk/risk_detail.html", context)
 
 
-@access_policy(OBJECT)
-def risk_pdf(request, pk: int, record_pk: int):
-    record = common.record_or_404(RiskAssessment, pk, record_pk)
-    case, _decision = policy.get_section_or_404(
-        request.user, pk, Section.RISK, log_as=log.Action.PRINT
-    )
-    record.case = case
+@case_view(SECTION, log_as=log.Action.PRINT, child=RECORD)
+def risk_pdf(request, case, decision, record):
     context = _detail_context(case, record)
     context["printed_at"] = timezone.localtime()
     pdf = render_pdf("documents/risk.html", context, request=request)

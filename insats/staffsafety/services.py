@@ -10,7 +10,7 @@ import smtplib
 from datetime import date
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
@@ -53,8 +53,7 @@ def unit_copy_template_items(*, unit: Unit) -> None:
 
 
 def _require_supervisor(by, unit_id: int) -> None:
-    if unit_id not in policy.review_units(by):
-        raise PermissionDenied(_("Du är inte arbetsledare i enheten."))
+    policy.require_supervisor(by, unit_id)
 
 
 def _validate_talk(*, unit: Unit, by, employee, manager, held_on: date | None) -> dict:
@@ -88,42 +87,25 @@ def _frozen_error() -> ValidationError:
     )
 
 
-# --- Who may do what with a talk they can see (the views ask these too) ---------------------
+# --- Who may do what with a talk they can see (the pages ask the same policy) -----------------
+
+
+def _refusal(talk: SafetyTalk, user, action: policy.TalkAction) -> str:
+    """Why the user may not do this to the talk, or "" when they may (policy.decide_safety_talk)."""
+    decision = policy.decide_safety_talk(user, talk, action)
+    return "" if decision else str(decision.reason)
 
 
 def edit_refusal(talk: SafetyTalk, user) -> str:
-    """Why the user may not change the talk, or "" when they may."""
-    if talk.employee_id == user.pk:
-        return _("Du kan inte ändra ditt eget säkerhetssamtal.")
-    if talk.unit_id not in policy.review_units(user):
-        return _("Endast en arbetsledare i enheten kan ändra samtalet.")
-    if talk.is_signed:
-        return str(_frozen_error().messages[0])
-    return ""
+    return _refusal(talk, user, policy.TalkAction.EDIT)
 
 
 def sign_refusal(talk: SafetyTalk, user) -> str:
-    if talk.employee_id == user.pk:
-        return _(
-            "Du kan inte underteckna ditt eget säkerhetssamtal. En annan arbetsledare gör det."
-        )
-    if talk.unit_id not in policy.review_units(user):
-        return _("Endast en arbetsledare i enheten kan underteckna samtalet.")
-    if talk.is_signed:
-        return _("Samtalet är redan undertecknat.")
-    return ""
+    return _refusal(talk, user, policy.TalkAction.SIGN)
 
 
 def share_refusal(talk: SafetyTalk, user) -> str:
-    if talk.employee_id == user.pk:
-        return _(
-            "Du kan inte själv delge ditt eget säkerhetssamtal. En annan arbetsledare gör det."
-        )
-    if talk.unit_id not in policy.review_units(user):
-        return _("Endast en arbetsledare i enheten kan delge samtalet säkerhetschefen.")
-    if not talk.is_signed:
-        return _("Samtalet måste undertecknas innan det delges säkerhetschefen.")
-    return ""
+    return _refusal(talk, user, policy.TalkAction.SHARE)
 
 
 @transaction.atomic

@@ -5,12 +5,12 @@ Who sees what (policy.review_units and the user's own records, nothing else):
   coordinators' competence checklists; with several units they pick one with ?enhet=<pk>;
 - a staff member reads their own talks and their own competence checklist, never edits them;
 - everyone else gets a 404 (logged when the object exists).
-Every page view is logged here; every change is logged by services.
+A talk and a checklist come from the gate (insats/access/gate/staffsafety.py), which fetches,
+decides and logs the read; every change is logged by services.
 """
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,24 +18,27 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from insats.access import log, policy
-from insats.access.decorators import OBJECT, SIGNED_IN, access_policy
+from insats.access.decorators import SIGNED_IN, access_policy
+from insats.access.gate.staffsafety import (
+    competence_view,
+    record_talk,
+    refuse_talk,
+    staff_safety_scope_or_404,
+    talk_view,
+)
+from insats.access.gate.units import review_units_or_404
 from insats.core.forms import add_service_errors
 from insats.core.units import UNIT_PARAM, chosen_unit
 from insats.documents.pdf import pdf_response
-from insats.organisations.models import Unit, User
+from insats.organisations.models import Unit
 
 from . import forms, selectors, services
-from .models import SafetyTalk
 from .pdf import talk_pdf
 
 EMPLOYEE_PARAM = "medarbetare"
 
 
 # --- Units and objects -----------------------------------------------------------------------
-
-
-def _supervised_units(user) -> list[Unit]:
-    return list(Unit.objects.filter(pk__in=policy.review_units(user)).order_by("name", "pk"))
 
 
 def _url(name: str, unit_id: int, *args, **query) -> str:
@@ -49,41 +52,6 @@ def _unit_context(units: list[Unit], unit: Unit, name: str) -> dict:
     }
 
 
-def _talk_or_404(request, talk_pk: int) -> tuple[SafetyTalk, bool]:
-    """The talk if the user supervises its unit or is its employee (else 404, logged), and
-    whether they supervise it."""
-    talk = selectors.talk_with_people(talk_pk)
-    if talk is None:
-        raise Http404
-    supervises = talk.unit_id in policy.review_units(request.user)
-    if not supervises and talk.employee_id != request.user.pk:
-        _log_denied(request, talk, "write" if request.method == "POST" else "read")
-        raise Http404
-    return talk, supervises
-
-
-def _log_denied(request, talk: SafetyTalk, detail: str) -> None:
-    log.record(
-        user=request.user,
-        action=log.Action.DENIED,
-        object_type="safety_talk",
-        unit_id=talk.unit_id,
-        object_id=talk.pk,
-        detail=detail,
-    )
-
-
-def _log_view(request, talk: SafetyTalk, action=log.Action.VIEW) -> None:
-    log.record(
-        user=request.user,
-        action=action,
-        object_type="safety_talk",
-        unit_id=talk.unit_id,
-        object_id=talk.pk,
-        detail=f"employee={talk.employee_id}",
-    )
-
-
 # --- The overview ---------------------------------------------------------------------------
 
 
@@ -92,12 +60,7 @@ def overview(request):
     """The supervisor's unit (staff, talks, competence) and the user's own talks."""
     user = request.user
     today = timezone.localdate()
-    units = _supervised_units(user)
-    own_talks = selectors.own_talks(user)
-    own_competence = selectors.competence_units_of(user)
-    operative = policy.roles_of(user).units_with(selectors.OPERATIVE_ROLES)
-    if not (units or operative or own_talks or own_competence):
-        raise Http404
+    units, own_talks, own_competence, operative = staff_safety_scope_or_404(user)
     context: dict = {
         "own_talks": own_talks,
         # The next talk is due a year after the latest signed one (newest first in the list).
@@ -159,9 +122,7 @@ def overview(request):
 
 @access_policy(SIGNED_IN)
 def talk_create(request):
-    units = _supervised_units(request.user)
-    if not units:
-        raise Http404
+    units = review_units_or_404(request.user)
     unit = chosen_unit(request, units)
     services.unit_copy_template_items(unit=unit)
     items = list(selectors.checklist_items(unit.pk))
@@ -209,10 +170,9 @@ def talk_create(request):
     )
 
 
-@access_policy(OBJECT)
-def talk_detail(request, talk_pk: int):
-    talk, supervises = _talk_or_404(request, talk_pk)
-    _log_view(request, talk)
+@talk_view()
+def talk_detail(request, talk, decision):
+    supervises = talk.unit_id in policy.review_units(request.user)
     return render(
         request,
         "staffsafety/talk_detail.html",
@@ -223,15 +183,15 @@ def talk_detail(request, talk_pk: int):
             "may_edit": not services.edit_refusal(talk, request.user),
             "may_sign": not services.sign_refusal(talk, request.user),
             "may_share": not services.share_refusal(talk, request.user),
-            "earlier": selectors.earlier_talks(talk),
+            # The history is the supervisors' view of the employee; not fetched for anyone else.
+            "earlier": selectors.earlier_talks(talk) if supervises else [],
             "back_url": _url("staff_safety", talk.unit_id),
         },
     )
 
 
-@access_policy(OBJECT)
-def talk_edit(request, talk_pk: int):
-    talk, _supervises = _talk_or_404(request, talk_pk)
+@talk_view(log_as=None)
+def talk_edit(request, talk, decision):
     refusal = services.edit_refusal(talk, request.user)
     if refusal:
         messages.error(request, refusal)
@@ -256,9 +216,9 @@ def talk_edit(request, talk_pk: int):
                 messages.success(request, _("Säkerhetssamtalet är ändrat."))
                 return redirect("safety_talk_detail", talk_pk=talk.pk)
         errors = forms.summary(form, formset)
-        _log_view(request, talk)  # the page shown again holds the talk
+        record_talk(request, talk, decision)  # the page shown again holds the talk
     else:
-        _log_view(request, talk)
+        record_talk(request, talk, decision)
         form = forms.TalkForm(
             initial={
                 "employee": talk.employee_id,
@@ -285,15 +245,12 @@ def talk_edit(request, talk_pk: int):
     )
 
 
-@access_policy(OBJECT)
-def talk_sign(request, talk_pk: int):
-    talk, _supervises = _talk_or_404(request, talk_pk)
+@talk_view(reads_on_get=True)
+def talk_sign(request, talk, decision):
     error = services.sign_refusal(talk, request.user)
-    if request.method != "POST":
-        _log_view(request, talk)
-    elif error:
-        _log_denied(request, talk, "sign")
-    else:
+    if request.method == "POST" and error:
+        refuse_talk(request, talk, "sign")
+    elif request.method == "POST":
         try:
             services.talk_sign(talk=talk, by=request.user)
         except ValidationError as exc:
@@ -311,13 +268,12 @@ def talk_sign(request, talk_pk: int):
     )
 
 
-@access_policy(OBJECT)
-def talk_share(request, talk_pk: int):
-    talk, _supervises = _talk_or_404(request, talk_pk)
+@talk_view(reads_on_get=True)
+def talk_share(request, talk, decision):
     refusal = services.share_refusal(talk, request.user)
     form = forms.ShareForm(request.POST if request.method == "POST" and not refusal else None)
     if request.method == "POST" and refusal:
-        _log_denied(request, talk, "share")
+        refuse_talk(request, talk, "share")
     elif request.method == "POST":
         if form.is_valid():
             try:
@@ -330,13 +286,11 @@ def talk_share(request, talk_pk: int):
                     request, _("Samtalet är skickat till %(email)s.") % {"email": sent_to}
                 )
                 return redirect("safety_talk_detail", talk_pk=talk.pk)
-        _log_view(request, talk)  # the page shown again holds the talk
-    else:
-        _log_view(request, talk)
-        if talk.is_shared:
-            form = forms.ShareForm(
-                initial={"name": talk.shared_with_name, "email": talk.shared_with_email}
-            )
+        record_talk(request, talk, decision)  # the page shown again holds the talk
+    elif talk.is_shared:
+        form = forms.ShareForm(
+            initial={"name": talk.shared_with_name, "email": talk.shared_with_email}
+        )
     return render(
         request,
         "staffsafety/talk_share.html",
@@ -345,10 +299,8 @@ def talk_share(request, talk_pk: int):
     )
 
 
-@access_policy(OBJECT)
-def talk_print(request, talk_pk: int):
-    talk, _supervises = _talk_or_404(request, talk_pk)
-    _log_view(request, talk, log.Action.PRINT)
+@talk_view(log_as=log.Action.PRINT)
+def talk_print(request, talk, decision):
     return pdf_response(
         talk_pdf(talk, request=request), f"sakerhetssamtal-{talk.held_on:%Y-%m-%d}-{talk.pk}.pdf"
     )
@@ -357,29 +309,12 @@ def talk_print(request, talk_pk: int):
 # --- The competence checklist ---------------------------------------------------------------
 
 
-@access_policy(OBJECT)
-def competence(request, coordinator_pk: int):
+@competence_view
+def competence(request, coordinator, unit, units, decision):
     """One coordinator's checklist: the unit's supervisors keep it, the coordinator reads it."""
     user = request.user
-    coordinator = User.objects.filter(pk=coordinator_pk).first()
-    if coordinator is None:
-        raise Http404
-    supervised = policy.review_units(user)
     own = coordinator.pk == user.pk
-    units = [
-        unit for unit in selectors.competence_units_of(coordinator) if own or unit.pk in supervised
-    ]
-    if not units:
-        log.record(
-            user=user,
-            action=log.Action.DENIED,
-            object_type="competence",
-            object_id=coordinator.pk,
-            detail="write" if request.method == "POST" else "read",
-        )
-        raise Http404
-    unit = chosen_unit(request, units)
-    may_edit = unit.pk in supervised and not own
+    may_edit = policy.may_keep_competence(user, coordinator, unit.pk)
     services.unit_copy_template_items(unit=unit)
     rows = selectors.competence_rows(unit.pk, coordinator)
     errors: list = []
@@ -405,13 +340,6 @@ def competence(request, coordinator_pk: int):
         errors = forms.summary(None, formset, service_errors)
     else:
         formset = forms.competence_formset(rows=rows)
-        log.record(
-            user=user,
-            action=log.Action.VIEW,
-            object_type="competence",
-            unit_id=unit.pk,
-            object_id=coordinator.pk,
-        )
     return render(
         request,
         "staffsafety/competence.html",

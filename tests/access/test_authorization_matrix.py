@@ -148,19 +148,20 @@ class CaseSpec:
 @dataclass(frozen=True)
 class Expected:
     visible: bool
-    categories: frozenset[str] | None = None  # None: every category (staff), or nothing
+    categories: frozenset[str] = frozenset()  # a partner's: what the covering consents name
+    full: bool = False  # the unit's staff: every category and section
 
     def covers(self, category: str) -> bool:
-        return self.visible and (self.categories is None or category in self.categories)
+        return self.visible and (self.full or category in self.categories)
 
 
 def oracle(role: str, unit: str, spec: CaseSpec, day: int = 0, agency: bool = True) -> Expected:
     """The rule, from the description of the case alone. `unit` is "A" or "B"; `agency`: the
     partner still holds their (active) partner role in their organisation."""
     if unit == "B":
-        return Expected(role == OTHER_UNIT)
+        return Expected(True, full=True) if role == OTHER_UNIT else Expected(False)
     if role in A_STAFF:
-        return Expected(True)
+        return Expected(True, full=True)
     if role in PARTNERS and agency and spec.member(role) in ACTIVE_MEMBERSHIP:
         covering = [c for c in spec.consents if c.covers(PARTNERS[role], day)]
         if covering:
@@ -322,12 +323,13 @@ def write_specs(w: Built, specs: dict[int, CaseSpec], today: date, scan: str = "
 def check_decision(role: str, decision, expected: Expected, consent_ids, covering) -> None:
     """(b): allowed, categories, criminality and — for partners — the grounds."""
     assert decision.allowed == expected.visible, (role, decision)
+    assert decision.full == expected.full, (role, decision)
     assert decision.categories == expected.categories, (role, decision)
     assert decision.covers("criminality") == expected.covers("criminality"), (role, decision)
     kinds = [g.kind for g in decision.grounds]
     if not expected.visible:
         assert kinds == [], decision.grounds
-    elif expected.categories is None:  # staff: their role in the unit, nothing else
+    elif expected.full:  # staff: their role in the unit, nothing else
         assert set(kinds) == {"role"}, decision.grounds
     else:  # a partner: the one active group row (never a removed one) and the covering consents
         assert kinds.count("membership") == 1, decision.grounds

@@ -103,6 +103,18 @@ def test_valid_or_revoked_consents_send_nothing(reachable, kit, state):
     assert consent.expiry_notified_on is None
 
 
+def test_a_consent_ended_with_its_case_sends_nothing_when_its_date_passes(reachable, kit):
+    """The closing of the case ended it: partners lost access then, nothing to chase later."""
+    case = kit.person_case(reachable, age=25)
+    consent = consent_ending(kit, reachable, case, -2)
+    Consent.objects.filter(pk=consent.pk).update(
+        ended_on=timezone.localdate() - timedelta(days=5), end_reason="discharge"
+    )
+
+    assert "Utgångna samtycken meddelade: 0" in run_jobs()
+    assert mail.outbox == []
+
+
 def test_a_consent_is_not_marked_notified_when_nobody_was_told(unit_a, kit):
     assert not unit_a.coordinator.email
     case = kit.person_case(unit_a, age=25)

@@ -283,13 +283,16 @@ def test_closed_case_is_read_only(unit_a, case, login):
     case_services.case_transition(
         case=case, to_state=State.WITHDRAWN, by=unit_a.coordinator, reason="Avstår."
     )
+    # The police member's ground ended with the case (its consent ended at closing).
     client = login(unit_a.partner)
-    page = client.get(list_url(case)).content.decode()
-    assert "Ärendet är avslutat och kan inte ändras." in page
-    assert create_url(case) not in page
+    assert client.get(list_url(case)).status_code == 404
     assert client.post(create_url(case), valid_data()).status_code == 404
     assert client.post(edit_url(case, record), valid_data()).status_code == 404
     assert PoliceAssessment.objects.count() == 1
+    # The unit's staff still read it, and are told why nothing can be recorded.
+    page = login(unit_a.coordinator).get(list_url(case)).content.decode()
+    assert "Ärendet är avslutat och kan inte ändras." in page
+    assert create_url(case) not in page
 
 
 def test_list_and_detail_run_a_fixed_number_of_queries(

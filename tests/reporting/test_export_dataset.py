@@ -454,6 +454,33 @@ def test_csv_has_a_bom_machine_names_and_semicolons(unit_a):
     assert ";'=HYPERLINK(1);" in lines[1]  # a label is never a formula
 
 
+def test_no_xlsx_cell_is_a_formula_headings_and_codebook_included(unit_a):
+    """Item 9: headings are made from the units' own lists too (a life area's label), so they
+    are defused like the data: a cell starting with =, +, - or @ gets a leading apostrophe."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    labels = {"housing": "=HYPERLINK(1)", "economy": "+1", "family": "-1", "leisure": "@SUM(1)"}
+    for code, label in labels.items():
+        LifeArea.objects.filter(unit=unit_a.unit, code=code).update(label=label, active=True)
+    intake(unit_a, date(2025, 1, 10))
+    dataset = build(unit_a, unit_a.analyst)
+
+    workbook = load_workbook(BytesIO(export.write_xlsx(dataset).read()))
+    cells = [cell for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row]
+    assert cells and not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    texts = [cell.value for cell in cells if isinstance(cell.value, str)]
+    assert not [text for text in texts if text.startswith(("=", "+", "-", "@"))]
+    headings = [cell.value for cell in workbook["Data"][1]]
+    codebook = [row[1].value for row in workbook["Kodbok"].iter_rows(min_row=2) if len(row) > 1]
+    for label in labels.values():
+        heading = f"'{label}: första bedömningen"
+        assert heading in headings and heading in codebook
+    header = b"".join(export.csv_chunks(dataset)).decode("utf-8").split("\r\n")[0]
+    assert header.startswith("\ufeffcase_key;")  # machine names, never escaped in practice
+
+
 facts = st.builds(
     export._Facts,
     unit=st.sampled_from(["Alfa", "Beta", "Gamma"]),

@@ -122,3 +122,21 @@ def test_figures_stored_in_an_older_shape_are_counted_live(client, analyst_of_tw
     assert response.status_code == 200
     html = response.content.decode()
     assert "7" in cells_of(html, "cases_by_source_state") and 'id="prepared-at"' not in html
+
+
+def test_figures_stored_before_the_shared_total_are_counted_live(client, analyst_of_two, unit_a):
+    """Figures of an earlier shape load without error (every field is there) but mean
+    something else: the change per life area used to add up per area, not to the cases
+    compared. They are counted live until the next night."""
+    today = timezone.localdate()
+    prepared.prepare(today)
+    for row in PreparedFigures.objects.all():
+        assert row.figures["shape"] == prepared.SHAPE
+        row.figures = {key: value for key, value in row.figures.items() if key != "shape"}
+        row.save(update_fields=["figures"])
+    period = periods.containing("tertial", today)
+    assert prepared.lookup([unit_a.unit.pk, *prepared.unit_sets()[0]], period) is None
+    unit_a.case()
+    client.force_login(analyst_of_two)
+    html = client.get(URL, tertial_query(today)).content.decode()
+    assert "7" in cells_of(html, "cases_by_source_state") and 'id="prepared-at"' not in html

@@ -622,6 +622,31 @@ def test_change_per_life_area_between_the_follow_ups(scenario, unit_a):
     assert tab.row_totals and not tab.column_totals
 
 
+def test_every_follow_up_row_adds_up_to_the_cases_compared(unit_a, unit_b):
+    """The structure a reader knows and suppression must treat as known (issue #7, item 7):
+    each row of both follow-up tables counts each compared case once, so all add up to the
+    one shared number. An area only one unit rates counts the other unit's cases as not
+    rated, rather than giving its row a total of its own."""
+    LifeArea.objects.create(unit=unit_b.unit, code="custom", label="Eget område", position=99)
+    for world, first, second in (
+        (unit_a, {"housing": 2}, {"housing": 3}),
+        (unit_b, {"housing": 2, "custom": 3}, {"housing": 2, "custom": 4}),
+    ):
+        case = make_case(world, Source.SELF, local(2025, 1, 1))
+        follow_up(world, case, FU.Kind.FIRST, date(2025, 1, 5), first)
+        follow_up(world, case, FU.Kind.SECOND, date(2025, 6, 1), second)
+    both = statistics.compute([unit_a.unit.pk, unit_b.unit.pk], PERIOD)
+    change, indicators = table(both, "follow_up_change"), table(both, "follow_up_indicators")
+    rows = dict(zip(change.row_labels, change.counts, strict=True))
+    assert rows[area_label(unit_a, "housing")] == [1, 1, 0, 0]
+    assert rows["Eget område"] == [1, 0, 0, 1]  # unit A's case: not rated
+    assert {sum(row) for row in change.counts + indicators.counts} == {2}
+    assert change.shared_row_total == indicators.shared_row_total == statistics.COMPARED_CASES
+    assert not change.column_totals and not indicators.column_totals
+    alone = statistics.compute([unit_a.unit.pk], PERIOD)
+    assert "Eget område" not in table(alone, "follow_up_change").row_labels
+
+
 def test_change_in_the_outcome_indicators(scenario, unit_a):
     tab = table(statistics.compute([unit_a.unit.pk], PERIOD), "follow_up_indicators")
     assert tab.row_labels == [

@@ -14,8 +14,11 @@ from pypdf import PdfReader
 from insats.access.models import AccessLogEntry
 from insats.cases import services as case_services
 from insats.cases.lifecycle import State
-from insats.reporting import periods
+from insats.decisions.models import FollowUpAssessment
+from insats.reporting import periods, statistics
 from tests.builders import birth_for_age, consent, decide, enrollable_case, identified_case
+from tests.reporting.oracle import Layout, derivable_page, shown_as
+from tests.reporting.test_statistics_figures import follow_up
 
 pytestmark = pytest.mark.django_db
 
@@ -239,3 +242,45 @@ def test_stray_dates_do_not_block_a_fixed_period(client, unit_a):
     response = client.get(URL, {**this_tertial(), "start": "0001-01-01", "end": "9999-12-31"})
     assert response.context["form"].is_valid()
     assert 'id="t-cases_by_source_state"' in response.content.decode()
+
+
+def test_no_hidden_change_follows_from_the_number_of_cases_compared(client, unit_a):
+    """Issue #7, item 7: five cases compared, all five better in housing ("Förbättrad 5"),
+    four of five in economy. Every row of both follow-up tables counts each of the five once,
+    so a row total shown anywhere (or added up from a fully shown row) is every row's total,
+    and "5" beside three hidden cells in a row of 5 says they are 0. The page, read with
+    that structure in mind, must give no hidden count away."""
+    today = timezone.localdate()
+    period = periods.containing("tertial", today)
+    for index in range(5):
+        case = unit_a.case()
+        first = period.start - timedelta(days=30)
+        follow_up(unit_a, case, FollowUpAssessment.Kind.FIRST, first, {"housing": 2, "economy": 2})
+        economy = 3 if index else 2
+        follow_up(
+            unit_a, case, FollowUpAssessment.Kind.SECOND, today, {"housing": 3, "economy": economy}
+        )
+    login(client, unit_a.leadership)
+    response = client.get(URL, this_tertial())
+    html = response.content.decode()
+    figures = statistics.compute([unit_a.unit.pk], period)
+
+    layouts, shown = [], []
+    for key in ("follow_up_change", "follow_up_indicators"):
+        table = next(table for table in figures.tables if table.key == key)
+        assert all(sum(row) == 5 for row in table.counts)
+        width = len(table.column_labels) + 1  # the cells and the row total
+        texts = cells_of(html, key)
+        rows = [texts[i : i + width] for i in range(0, len(texts), width)]
+        assert len(rows) == len(table.counts)
+        layouts.append(Layout(table.counts, shared_row_total="cases compared"))
+        shown.append(shown_as([row[:-1] for row in rows], [row[-1] for row in rows], 5))
+    assert derivable_page(layouts, shown, 5) == []
+    # Nothing more is hidden than it takes: the housing row still says all five improved.
+    place = [table.key for table in figures.tables].index("follow_up_change")
+    change = response.context["tables"][place]
+    housing = next(cells for label, cells, _total in change.rows if label == "Boende")
+    assert [cell.text for cell in housing] == ["5", "<5", "<5", "<5"]
+    assert {total.text for _label, _cells, total in change.rows} == {"×"}
+    pdf = client.get(reverse("statistics_pdf"), this_tertial())
+    assert pdf.status_code == 200 and pdf.context["tables"][place].rows == change.rows

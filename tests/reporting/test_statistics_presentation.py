@@ -4,6 +4,7 @@ give away a figure that its own table hides."""
 from decimal import Decimal
 
 import pytest
+from django.template.loader import render_to_string
 
 from insats.decisions.models import CaseDecision
 from insats.reporting import periods, presentation
@@ -137,3 +138,53 @@ def test_trend_hides_what_its_periods_pages_hide():
     assert all(cell.text == "<5" for _l, cells, _t in shown.rows[:-1] for cell in cells)
     assert shown.column_totals is None and shown.total is None
     assert "7" not in [column.text for group in shown.chart.groups for column in group.columns]
+
+
+def shared(key: str, counts: list[list[int]]) -> CountTable:
+    return CountTable(
+        key=key,
+        title=key,
+        row_labels=[f"r{i}" for i in range(len(counts))],
+        column_labels=["a", "b", "c", "d"],
+        counts=counts,
+        column_totals=False,
+        shared_row_total="compared",
+    )
+
+
+def test_tables_sharing_a_total_are_protected_together():
+    """Alone, each table would show its row total 5; together they show the one number once,
+    hidden, since "5" beside three "<5" in a row of 5 would make them 0."""
+    tables = [shared("change", [[5, 0, 0, 0]]), shared("other", [[4, 1, 0, 0]])]
+    change, other = presentation.show_tables(tables, T)
+    assert [cell.text for cell in change.rows[0][1]] == ["5", "<5", "<5", "<5"]
+    assert change.rows[0][2].text == other.rows[0][2].text == "×"
+    with pytest.raises(ValueError):
+        presentation.show_table(tables[0], T)  # on its own it would leave the page out
+
+
+def test_a_withheld_table_says_so_and_shows_no_figure():
+    """Threshold 4: the second table's row says the shared total is at most 12, leaving the
+    first row's 0 no room whatever is hidden; both tables are withheld, the others shown."""
+    tables = [shared("change", [[4, 4, 4, 0]]), shared("other", [[3, 3, 3, 3]])]
+    decided = decisions(7, 6, 4)
+    data = figures(decided=decided)
+    shown = presentation.show_tables([decided, *tables], 4)
+    assert [table.withheld for table in shown] == [False, True, True]
+    assert shown[1].chart is None
+    html = render_to_string(
+        "reporting/includes/figures.html",
+        {
+            "tables": shown,
+            "trend": presentation.show_trend(data, 4),
+            "lead_time": presentation.show_lead_time(data, 4),
+            "costs": presentation.show_costs(data, 4),
+            "consent_rate": None,
+        },
+    )
+    for key in ("change", "other"):
+        section = html.split(f'id="t-{key}"', 1)[1].split("</section>", 1)[0]
+        assert "Visas inte: för få ärenden." in section
+        assert "<table" not in section and "<svg" not in section and ">4<" not in section
+    decisions_section = html.split('id="t-decisions"', 1)[1].split("</section>", 1)[0]
+    assert "<table" in decisions_section and ">7<" in decisions_section

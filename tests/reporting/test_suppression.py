@@ -1,171 +1,34 @@
 """Small-cell suppression (issue #7): no hidden small count can be derived from what is shown.
 
-The derivability check here is a brute-force oracle that shares no code or theory with the
-module's network argument: it enumerates integer tables row by row and asks whether some table
-consistent with the published figures gives a primary-suppressed entry another value.
+Derivability is checked by the brute-force oracle in `tests.reporting.oracle`, which shares no
+code or theory with the module's network argument. It knows every figure the page publishes and
+the page's structure, including rows of different tables that add up to one shared number
+(`Table.shared_row_total`: every row of the change per life area and of the indicator changes
+counts each compared case once).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from itertools import product
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from insats.reporting.suppression import Cell, Protected, protect, protect_value
-
-UNBOUNDED = 10**9
-# Window for complementary cells around their true value. The attacker only knows ">= t"; the
-# oracle tries fewer tables than the attacker could, so finding a second value inside the window
-# still proves the entry is protected (the test can only become stricter, never laxer).
-WINDOW = 2
-
-
-@dataclass(frozen=True)
-class Knowledge:
-    """What the attacker knows: an interval per inner cell and per line sum."""
-
-    cells: list[list[tuple[int, int]]]
-    rows: list[tuple[int, int]]
-    cols: list[tuple[int, int]]
-    grand: tuple[int, int]
-
-
-def _total_interval(cell: Cell | None, threshold: int) -> tuple[int, int]:
-    if cell is None:  # not published: the attacker knows nothing
-        return (-UNBOUNDED, UNBOUNDED)
-    if not cell.suppressed:
-        return (cell.value, cell.value)
-    if cell.primary:
-        return (0, threshold - 1)
-    return (threshold, UNBOUNDED)
-
-
-def knowledge(result: Protected, counts: list[list[int]], threshold: int) -> Knowledge:
-    cells = []
-    for true_line, shown_line in zip(counts, result.cells, strict=True):
-        line = []
-        for true, cell in zip(true_line, shown_line, strict=True):
-            if not cell.suppressed:
-                line.append((cell.value, cell.value))
-            elif cell.primary:
-                line.append((0, threshold - 1))
-            else:
-                line.append((max(threshold, true - WINDOW), true + WINDOW))
-        cells.append(line)
-    rows = [
-        _total_interval(result.row_totals[i] if result.row_totals else None, threshold)
-        for i in range(len(counts))
-    ]
-    cols = [
-        _total_interval(result.column_totals[j] if result.column_totals else None, threshold)
-        for j in range(len(counts[0]))
-    ]
-    return Knowledge(cells, rows, cols, _total_interval(result.total, threshold))
-
-
-def feasible(k: Knowledge) -> bool:
-    """Is there an integer table inside every interval of `k`? Row-wise DFS, memoised."""
-    n_rows, n_cols = len(k.cells), len(k.cells[0])
-    # Every assignment of each row that fits its row interval.
-    row_options = []
-    for i in range(n_rows):
-        lo, hi = k.rows[i]
-        ranges = [range(a, b + 1) for a, b in k.cells[i]]
-        row_options.append([row for row in product(*ranges) if lo <= sum(row) <= hi])
-    # Smallest and largest sum the rows from i onward can still add to each column.
-    rest_min = [[0] * n_cols for _ in range(n_rows + 1)]
-    rest_max = [[0] * n_cols for _ in range(n_rows + 1)]
-    for i in range(n_rows - 1, -1, -1):
-        for j in range(n_cols):
-            rest_min[i][j] = rest_min[i + 1][j] + k.cells[i][j][0]
-            rest_max[i][j] = rest_max[i + 1][j] + k.cells[i][j][1]
-    dead: set[tuple[int, tuple[int, ...]]] = set()
-
-    def fits(i: int, partial: tuple[int, ...]) -> bool:
-        for j, (lo, hi) in enumerate(k.cols):
-            if partial[j] + rest_min[i][j] > hi or partial[j] + rest_max[i][j] < lo:
-                return False
-        grand = sum(partial)
-        return grand + sum(rest_min[i]) <= k.grand[1] and grand + sum(rest_max[i]) >= k.grand[0]
-
-    def search(i: int, partial: tuple[int, ...]) -> bool:
-        if i == n_rows:
-            return True  # `fits` at n_rows already checked the columns and the grand total
-        if (i, partial) in dead:
-            return False
-        for row in row_options[i]:
-            new = tuple(a + b for a, b in zip(partial, row, strict=True))
-            if fits(i + 1, new) and search(i + 1, new):
-                return True
-        dead.add((i, partial))
-        return False
-
-    start = (0,) * n_cols
-    return fits(0, start) and search(0, start)
-
-
-def _replace(intervals: list, index: int, value: tuple[int, int]) -> list:
-    return [value if n == index else old for n, old in enumerate(intervals)]
-
-
-def has_other_value(k: Knowledge, where: tuple, true: int) -> bool:
-    """Can the entry at `where` differ from `true` in some table the attacker cannot rule out?
-
-    `where` is ("cell", i, j), ("row", i), ("col", j) or ("grand",).
-    """
-    kind = where[0]
-    current = {
-        "cell": lambda: k.cells[where[1]][where[2]],
-        "row": lambda: k.rows[where[1]],
-        "col": lambda: k.cols[where[1]],
-        "grand": lambda: k.grand,
-    }[kind]()
-    for piece in ((current[0], true - 1), (true + 1, current[1])):
-        if piece[0] > piece[1]:
-            continue
-        if kind == "cell":
-            i, j = where[1], where[2]
-            cells = [list(line) for line in k.cells]
-            cells[i][j] = piece
-            variant = Knowledge(cells, k.rows, k.cols, k.grand)
-        elif kind == "row":
-            variant = Knowledge(k.cells, _replace(k.rows, where[1], piece), k.cols, k.grand)
-        elif kind == "col":
-            variant = Knowledge(k.cells, k.rows, _replace(k.cols, where[1], piece), k.grand)
-        else:
-            variant = Knowledge(k.cells, k.rows, k.cols, piece)
-        if feasible(variant):
-            return True
-    return False
-
-
-def primary_entries(result: Protected, counts: list[list[int]]):
-    """(where, true value) of every primary-suppressed entry."""
-    for i, line in enumerate(result.cells):
-        for j, cell in enumerate(line):
-            if cell.primary:
-                yield ("cell", i, j), counts[i][j]
-    for i, cell in enumerate(result.row_totals or []):
-        if cell.primary:
-            yield ("row", i), sum(counts[i])
-    for j, cell in enumerate(result.column_totals or []):
-        if cell.primary:
-            yield ("col", j), sum(line[j] for line in counts)
-    if result.total is not None and result.total.primary:
-        yield ("grand",), sum(map(sum, counts))
-
-
-def derivable(result: Protected, counts: list[list[int]], threshold: int) -> list[tuple]:
-    k = knowledge(result, counts, threshold)
-    assert feasible(k), "the true table must be consistent with what is published"
-    return [
-        where
-        for where, true in primary_entries(result, counts)
-        if not has_other_value(k, where, true)
-    ]
+from insats.reporting.suppression import (
+    WITHHELD,
+    Cell,
+    Protected,
+    Table,
+    protect,
+    protect_page,
+    protect_value,
+)
+from tests.reporting.oracle import (
+    all_hidden,
+    derivable,
+    derivable_page,
+)
 
 
 def texts(result: Protected) -> dict:
@@ -207,6 +70,23 @@ def _published(result: Protected, counts: list[list[int]]):
         yield sum(map(sum, counts)), result.total
 
 
+def assert_safe(tables: list[Table], results: list[Protected], threshold: int) -> None:
+    """Nothing small can be derived from the page, and a table is withheld only when hiding
+    every number of it and of the tables it shares a total with would still give one away."""
+    assert derivable_page(tables, results, threshold) == []
+    withheld = [index for index, result in enumerate(results) if result.withheld]
+    for index in withheld:
+        result = results[index]
+        assert all(cell == WITHHELD for line in result.cells for cell in line)
+        assert all(cell == WITHHELD for cell in result.row_totals or [])
+        assert all(cell == WITHHELD for cell in result.column_totals or [])
+        assert result.total in (None, WITHHELD)
+    if withheld:
+        alone = [tables[index] for index in withheld]
+        shown = all_hidden(alone, [results[index] for index in withheld], threshold)
+        assert derivable_page(alone, shown, threshold) != []
+
+
 @settings(max_examples=300, deadline=None)
 @given(tables())
 def test_small_counts_are_marked_and_shown_counts_are_true(table):
@@ -218,7 +98,9 @@ def test_small_counts_are_marked_and_shown_counts_are_true(table):
     assert (result.column_totals is None) is not column_totals
     assert (result.total is None) is not (row_totals and column_totals)
     for true, cell in _published(result, counts):
-        if true < threshold:
+        if result.withheld:
+            assert cell == WITHHELD
+        elif true < threshold:
             assert cell == Cell(None, f"<{threshold}", primary=True)
         else:
             assert cell.text != f"<{threshold}" and not cell.primary
@@ -233,7 +115,7 @@ def test_no_primary_value_can_be_derived(table):
     result = protect(
         counts, threshold=threshold, row_totals=row_totals, column_totals=column_totals
     )
-    assert derivable(result, counts, threshold) == []
+    assert_safe([Table(counts, row_totals, column_totals)], [result], threshold)
 
 
 @settings(max_examples=100, deadline=None)
@@ -362,3 +244,211 @@ def test_protect_value():
 def test_bad_input_is_refused(counts, threshold):
     with pytest.raises(ValueError):
         protect(counts, threshold=threshold)
+
+
+# --- Tables that share a total (issue #7, item 7) ----------------------------------------------
+
+COMPARED = "compared_cases"
+
+
+def change(counts) -> Table:
+    """Change per life area: every row counts each compared case once."""
+    return Table(counts, column_totals=False, shared_row_total=COMPARED)
+
+
+# The demo's year page for one unit: five cases compared, threshold 5.
+DEMO_CHANGE = [
+    [5, 0, 0, 0],
+    [5, 0, 0, 0],
+    [4, 1, 0, 0],
+    [5, 0, 0, 0],
+    [5, 0, 0, 0],
+    [5, 0, 0, 0],
+    [4, 1, 0, 0],
+    [3, 2, 0, 0],
+    [4, 1, 0, 0],
+    [4, 1, 0, 0],
+    [5, 0, 0, 0],
+]
+DEMO_INDICATORS = [[5, 0], [2, 3], [5, 0], [5, 0], [5, 0], [5, 0]]
+
+
+def test_oracle_catches_a_row_total_known_from_another_row():
+    """Item 7: "Förbättrad 5" in a row whose total is hidden, while another row shows the
+    total 5 that every row shares, gives the row's three hidden cells away (all 0).
+
+    Protected each on its own, as the page did, the tables look safe to an oracle that knows
+    only each table's own margins; the oracle that knows the shared total must flag them.
+    """
+    small = [[5, 0, 0, 0], [4, 1, 0, 0]]
+    each_alone = protect(small, threshold=5, column_totals=False)
+    assert texts(each_alone)["cells"] == [["5", "<5", "<5", "<5"], ["<5", "<5", "<5", "<5"]]
+    assert texts(each_alone)["rows"] == ["×", "5"]
+    assert derivable(each_alone, small, 5) == []  # no shared total: nothing to see
+    assert derivable_page([change(small)], [each_alone], 5) == [
+        (0, "cell", 0, 1),
+        (0, "cell", 0, 2),
+        (0, "cell", 0, 3),
+    ]
+
+    # The demo's page: 18 hidden cells in the change table and 5 in the indicator table.
+    tables = [change(DEMO_CHANGE), change(DEMO_INDICATORS)]
+    old_page = [protect(t.counts, threshold=5, column_totals=False) for t in tables]
+    assert [derivable(result, t.counts, 5) for t, result in zip(tables, old_page, strict=True)] == [
+        [],
+        [],
+    ]
+    found = derivable_page(tables, old_page, 5)
+    assert len([where for where in found if where[0] == 0]) == 18
+    assert len([where for where in found if where[0] == 1]) == 5
+
+
+def test_a_shared_total_that_would_give_cells_away_is_hidden_everywhere():
+    tables = [change(DEMO_CHANGE), change(DEMO_INDICATORS)]
+    results = protect_page(tables, threshold=5)
+    change_page, indicators_page = (texts(result) for result in results)
+    # Every row total is the one number 5; hidden, it hides in every row of both tables.
+    assert change_page["rows"] == ["×"] * len(DEMO_CHANGE)
+    assert indicators_page["rows"] == ["×"] * len(DEMO_INDICATORS)
+    # Nothing else needs to go: the fives stay, as informative as before.
+    assert change_page["cells"][0] == ["5", "<5", "<5", "<5"]
+    assert indicators_page["cells"][:2] == [["5", "<5"], ["<5", "<5"]]
+    assert not any(result.withheld for result in results)
+    assert_safe(tables, results, 5)
+
+
+def test_a_shared_total_is_shown_when_the_cells_can_hide_it():
+    """Six compared: a hidden 6 ("×", so 5 or more) can make room for one more elsewhere."""
+    tables = [change([[6, 0, 0, 0], [3, 3, 0, 0]]), change([[6, 0], [1, 5]])]
+    results = protect_page(tables, threshold=5)
+    assert texts(results[0])["cells"] == [["×", "<5", "<5", "<5"], ["<5", "<5", "<5", "<5"]]
+    assert texts(results[0])["rows"] == ["6", "6"]
+    assert texts(results[1])["cells"] == [["×", "<5"], ["<5", "×"]]
+    assert texts(results[1])["rows"] == ["6", "6"]
+    assert_safe(tables, results, 5)
+
+
+def test_rows_share_their_total_even_where_no_table_shows_it():
+    """No row total published: 5 + 5 = 10 in the second table is the first table's total."""
+    tables = [
+        Table([[10, 0]], row_totals=False, column_totals=False, shared_row_total=COMPARED),
+        Table([[5, 5]], row_totals=False, column_totals=False, shared_row_total=COMPARED),
+    ]
+    each_alone = [
+        protect(t.counts, threshold=5, row_totals=False, column_totals=False) for t in tables
+    ]
+    assert derivable_page(tables, each_alone, 5) == [(0, "cell", 0, 1)]
+    results = protect_page(tables, threshold=5)
+    assert results[0].row_totals is None and results[1].row_totals is None
+    assert texts(results[0])["cells"] == [["10", "<5"]]
+    assert texts(results[1])["cells"] == [["×", "5"]]
+    assert_safe(tables, results, 5)
+
+
+def test_one_table_showing_the_shared_total_shows_it_for_all():
+    tables = [
+        Table([[4, 8], [12, 0]], row_totals=False, column_totals=False, shared_row_total="n"),
+        Table([[6, 6]], column_totals=False, shared_row_total="n"),
+    ]
+    results = protect_page(tables, threshold=5)
+    assert results[0].row_totals is None
+    assert texts(results[1])["rows"] == ["12"]
+    # The 12 next to a 0 has to go, the 4 needs a partner in its own row.
+    assert texts(results[0])["cells"] == [["<5", "×"], ["×", "<5"]]
+    assert_safe(tables, results, 5)
+
+
+def test_tables_sharing_nothing_are_protected_as_each_alone():
+    counts = [[20, 3, 15], [12, 30, 25], [8, 14, 40]]
+    tables = [Table(counts), Table([[3], [10], [8]], row_totals=False), change([[5, 0]])]
+    results = protect_page(tables, threshold=5)
+    assert results[0] == protect(counts, threshold=5)
+    assert results[1] == protect([[3], [10], [8]], threshold=5, row_totals=False)
+
+
+def test_a_table_is_withheld_when_even_hiding_everything_would_give_a_count_away():
+    """Threshold 3: each row total is at least 3 and each cell at most 2, so each cell of the
+    first column is at least 1; their total "<3" makes them exactly 1, and then everything
+    follows. The earlier code hid every number and published them anyway."""
+    counts = [[1, 2], [1, 2]]
+    result = protect(counts, threshold=3)
+    assert result.withheld
+    assert texts(result) == {
+        "cells": [["..", ".."], ["..", ".."]],
+        "rows": ["..", ".."],
+        "cols": ["..", ".."],
+        "total": "..",
+    }
+    everything_hidden = all_hidden([Table(counts)], [result], 3)[0]
+    assert texts(everything_hidden)["cells"] == [["<3", "<3"], ["<3", "<3"]]
+    assert len(derivable(everything_hidden, counts, 3)) == 5
+    assert_safe([Table(counts)], [result], 3)
+
+
+def test_rows_sharing_a_total_can_leave_no_room():
+    """Threshold 4: "<4" four times says the shared total is at most 12, and three counts of
+    at least 4 leave the fourth cell of the other row no room above 0. Both tables go."""
+    tables = [change([[4, 4, 4, 0]]), change([[3, 3, 3, 3]]), Table([[3, 9]])]
+    results = protect_page(tables, threshold=4)
+    assert [result.withheld for result in results] == [True, True, False]
+    assert_safe(tables, results, 4)
+
+
+@pytest.mark.parametrize(
+    "tables",
+    [
+        [Table([[1, 2]], shared_row_total="n")],  # with column totals
+        [change([[1, 2]]), change([[1, 1]])],  # rows that do not add up to one number
+    ],
+)
+def test_shared_totals_that_cannot_hold_are_refused(tables):
+    with pytest.raises(ValueError):
+        protect_page(tables, threshold=5)
+
+
+@st.composite
+def sharing_pages(draw):
+    """One to three tables whose rows all add up to one number, and maybe one that stands
+    alone; the shared number near the threshold, where room runs out."""
+    threshold = draw(st.integers(3, 6))
+    total = draw(
+        st.one_of(
+            st.integers(0, 3 * threshold),
+            st.sampled_from([threshold - 1, threshold, threshold + 1, 2 * threshold]),
+        )
+    )
+    page = []
+    for _ in range(draw(st.integers(1, 3))):
+        n_cols = draw(st.sampled_from([1, 2, 3, 4]))
+        rows = []
+        for _ in range(draw(st.integers(1, 3))):
+            cuts = sorted(
+                draw(st.lists(st.integers(0, total), min_size=n_cols - 1, max_size=n_cols - 1))
+            )
+            bounds = [0, *cuts, total]
+            rows.append([b - a for a, b in pairwise(bounds)])
+        page.append(
+            Table(
+                rows, row_totals=draw(st.booleans()), column_totals=False, shared_row_total=COMPARED
+            )
+        )
+    if draw(st.booleans()):
+        counts, _t, row_totals, column_totals = draw(tables())
+        page.insert(draw(st.integers(0, len(page))), Table(counts, row_totals, column_totals))
+    return page, threshold
+
+
+@settings(max_examples=300, deadline=None)
+@given(sharing_pages())
+def test_no_primary_value_can_be_derived_from_a_page_sharing_a_total(page):
+    tables, threshold = page
+    results = protect_page(tables, threshold=threshold)
+    assert_safe(tables, results, threshold)
+    texts_of_shared = set()
+    for table, result in zip(tables, results, strict=True):
+        if table.shared_row_total is None:  # shares nothing: as if alone on its page
+            assert [result] == protect_page([table], threshold=threshold)
+        elif not result.withheld:
+            texts_of_shared.update(cell.text for cell in result.row_totals or [])
+    assert len(texts_of_shared) <= 1  # one number, the same wherever it is shown
+    assert results == protect_page(tables, threshold=threshold)  # deterministic

@@ -114,3 +114,23 @@ def test_a_supervisor_of_two_units_picks_one(unit_a, unit_b, login):
     body = client.get(f"{reverse('staff_safety')}?enhet={unit_b.unit.pk}").content.decode()
     assert unit_b.coordinator.get_full_name() in body
     assert unit_a.coordinator.get_full_name() not in body
+
+
+def test_a_talk_read_is_logged_with_its_ground_and_the_history_is_the_supervisors(unit_a, login):
+    older = make_talk(unit_a, employee=unit_a.coordinator, sign=True)
+    talk = make_talk(unit_a, employee=unit_a.coordinator)
+
+    employee = login(unit_a.coordinator).get(reverse("safety_talk_detail", args=[talk.pk]))
+    assert employee.context["earlier"] == []  # not fetched for the employee
+    supervisor = login(unit_a.supervisor).get(reverse("safety_talk_detail", args=[talk.pk]))
+    assert supervisor.context["earlier"] == [older]
+
+    own, boss = (
+        AccessLogEntry.objects.filter(
+            user=user, action="view", object_type="safety_talk", object_id=str(talk.pk)
+        ).get()
+        for user in (unit_a.coordinator, unit_a.supervisor)
+    )
+    assert own.grounds == f"safety_talk:employee:{talk.pk}"
+    assert "role:supervisor" in boss.grounds
+    assert own.detail == boss.detail == f"employee={unit_a.coordinator.pk}"

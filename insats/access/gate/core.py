@@ -21,7 +21,6 @@ from .. import log
 from ..decorators import OBJECT
 from ..policy import Decision
 
-
 MAX_ID = 2**63 - 1  # the largest primary key either database stores
 
 

@@ -1,14 +1,13 @@
 """Ekonomi: enquiries to Kronofogden with the debts of their answers, and placement costs.
 
 Staff write; partners whose consent covers "economy" read (policy.SECTION_CATEGORIES); closed
-cases are read-only. Every case fetch goes through policy.get_section_or_404.
+cases are read-only. Every page receives its case (and enquiry or placement) from the gate.
 """
 
 from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -16,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from insats.access import policy
-from insats.access.decorators import OBJECT, access_policy
+from insats.access.gate import Child, case_view
 from insats.access.policy import Section
 from insats.core.forms import add_service_errors
 from insats.core.templatetags.insats import error_summary
@@ -32,38 +31,16 @@ def _may_write(user, case) -> bool:
     return bool(policy.decide_section(user, case, SECTION, write=True))
 
 
-def _enquiry_or_404(pk, enquiry_pk) -> DebtEnquiry:
-    """The enquiry if it belongs to that case (checked before the logged policy fetch)."""
-    enquiry = (
-        DebtEnquiry.objects.select_related("created_by")
-        .filter(pk=_int(enquiry_pk), case_id=_int(pk))
-        .first()
-    )
-    if enquiry is None:
-        raise Http404
-    return enquiry
-
-
-def _placement_or_404(pk, placement_pk) -> Placement:
-    placement = Placement.objects.filter(pk=_int(placement_pk), case_id=_int(pk)).first()
-    if placement is None:
-        raise Http404
-    return placement
-
-
-def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
+# Looked up within the case before the case is fetched: a wrong id is a plain 404, unlogged.
+ENQUIRY = Child("enquiry", DebtEnquiry, "enquiry_pk", related=("created_by",))
+PLACEMENT = Child("placement", Placement, "placement_pk")
 
 
 # --- The economy page -----------------------------------------------------------------------
 
 
-@access_policy(OBJECT)
-def economy(request, pk: int):
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION)
+@case_view(SECTION)
+def economy(request, case, decision):
     enquiries = list(DebtEnquiry.objects.filter(case=case).select_related("created_by"))
     debts = list(
         Debt.objects.filter(enquiry__case=case)
@@ -99,9 +76,8 @@ def economy(request, pk: int):
 # --- Kronofogden ----------------------------------------------------------------------------
 
 
-@access_policy(OBJECT)
-def debt_enquiry_create(request, pk: int):
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION, write=True)
+@case_view(SECTION, write=True)
+def debt_enquiry_create(request, case, decision):
     if request.method == "POST":
         form = forms.EnquiryForm(request.POST)
         if form.is_valid():
@@ -166,18 +142,14 @@ def _detail_page(
     )
 
 
-@access_policy(OBJECT)
-def debt_enquiry_detail(request, pk: int, enquiry_pk: int):
-    enquiry = _enquiry_or_404(pk, enquiry_pk)
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION)
+@case_view(SECTION, child=ENQUIRY)
+def debt_enquiry_detail(request, case, decision, enquiry):
     return _detail_page(request, case, enquiry)
 
 
-@access_policy(OBJECT)
-@require_POST
-def debt_enquiry_sent(request, pk: int, enquiry_pk: int):
-    enquiry = _enquiry_or_404(pk, enquiry_pk)
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION, write=True)
+@require_POST  # outermost: a GET is refused before anything is fetched or logged
+@case_view(SECTION, write=True, child=ENQUIRY)
+def debt_enquiry_sent(request, case, decision, enquiry):
     form = forms.SentForm(request.POST)
     if form.is_valid():
         try:
@@ -192,11 +164,9 @@ def debt_enquiry_sent(request, pk: int, enquiry_pk: int):
     return _detail_page(request, case, enquiry, sent_form=form)
 
 
-@access_policy(OBJECT)
-@require_POST
-def debt_enquiry_answer(request, pk: int, enquiry_pk: int):
-    enquiry = _enquiry_or_404(pk, enquiry_pk)
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION, write=True)
+@require_POST  # outermost: a GET is refused before anything is fetched or logged
+@case_view(SECTION, write=True, child=ENQUIRY)
+def debt_enquiry_answer(request, case, decision, enquiry):
     form = forms.AnswerForm(request.POST)
     formset = forms.debt_formset(request.POST)
     debt_errors: list[str] = []
@@ -230,9 +200,8 @@ def debt_enquiry_answer(request, pk: int, enquiry_pk: int):
 # --- Placements -----------------------------------------------------------------------------
 
 
-@access_policy(OBJECT)
-def placements(request, pk: int):
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION)
+@case_view(SECTION)
+def placements(request, case, decision):
     period_form = forms.PeriodForm(request.GET or None)
     start, end = period_form.period()
     rows, total = services.placement_costs(
@@ -278,23 +247,18 @@ def _placement_form_page(request, case, placement: Placement | None):
     )
 
 
-@access_policy(OBJECT)
-def placement_create(request, pk: int):
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION, write=True)
+@case_view(SECTION, write=True)
+def placement_create(request, case, decision):
     return _placement_form_page(request, case, None)
 
 
-@access_policy(OBJECT)
-def placement_edit(request, pk: int, placement_pk: int):
-    placement = _placement_or_404(pk, placement_pk)
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION, write=True)
+@case_view(SECTION, write=True, child=PLACEMENT)
+def placement_edit(request, case, decision, placement):
     return _placement_form_page(request, case, placement)
 
 
-@access_policy(OBJECT)
-def placement_delete(request, pk: int, placement_pk: int):
-    placement = _placement_or_404(pk, placement_pk)
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION, write=True)
+@case_view(SECTION, write=True, child=PLACEMENT)
+def placement_delete(request, case, decision, placement):
     if request.method == "POST":
         services.placement_delete(case=case, by=request.user, placement=placement)
         messages.success(request, _("Placeringen är borttagen."))

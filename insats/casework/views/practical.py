@@ -10,7 +10,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 
 from insats.access import policy
-from insats.access.decorators import OBJECT, access_policy
+from insats.access.gate import case_view
 from insats.access.policy import Section
 
 from .. import forms_practical as forms
@@ -19,10 +19,9 @@ from .. import services_practical as services
 SECTION = Section.PRACTICAL
 
 
-@access_policy(OBJECT)
-def practical(request, pk: int):
+@case_view(SECTION, write="post")
+def practical(request, case, decision):
     write = request.method == "POST"
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION, write=write)
     may_write = write or bool(policy.decide_section(request.user, case, SECTION, write=True))
     rows = services.checklist(case)
     service_errors: list[str] = []

@@ -1,32 +1,31 @@
 """Återvändare: the unit's register of young people placed in a SiS home or with
 Kriminalvården, with the day they come home and whether their plan is ready by then.
 
-For the unit's social-services staff only (policy.units_visible_to); everyone else gets a 404.
-Every list view is logged, by case for the linked entries and by unit for the whole register,
-since the names of people without a case are personal data too.
+For the unit's social-services staff only: the pages receive the user's units, or the entry,
+from the gate (insats.access.gate.casework); everyone else gets a 404. Every list view is
+logged, by case for the linked entries and by unit for the whole register, since the names of
+people without a case are personal data too.
 """
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from insats.access import log, policy
-from insats.access.decorators import SIGNED_IN, access_policy
+from insats.access.gate.casework import register_view, returnee_view
 from insats.core.forms import add_service_errors
-from insats.core.units import chosen_unit, staff_units_or_404
+from insats.core.units import chosen_unit
 
 from .. import services_returnees as services
 from ..forms_returnees import ReturneeForm, initial_from
 from ..models import Returnee
 
 
-@access_policy(SIGNED_IN)
-def returnees(request):
-    units = staff_units_or_404(request.user)
+@register_view
+def returnees(request, units):
     kind = request.GET.get("typ", "")
     if kind not in Returnee.Kind.values:
         kind = ""
@@ -65,38 +64,14 @@ def returnees(request):
     )
 
 
-@access_policy(SIGNED_IN)
-def returnee_create(request):
-    units = staff_units_or_404(request.user)
+@register_view
+def returnee_create(request, units):
     unit = chosen_unit(request, units)
     return _form_page(request, units, unit, returnee=None)
 
 
-@access_policy(SIGNED_IN)
-def returnee_edit(request, pk: int):
-    units = staff_units_or_404(request.user)
-    returnee = Returnee.objects.select_related("unit", "case").filter(pk=pk).first()
-    if returnee is None:
-        raise Http404
-    if returnee.unit_id not in {unit.pk for unit in units}:
-        log.record(
-            user=request.user,
-            action=log.Action.DENIED,
-            object_type=services.OBJECT_TYPE,
-            unit_id=returnee.unit_id,
-            object_id=returnee.pk,
-            detail="write" if request.method == "POST" else "read",
-        )
-        raise Http404
-    if request.method != "POST":
-        log.record(
-            user=request.user,
-            action=log.Action.VIEW,
-            object_type=services.OBJECT_TYPE,
-            case=returnee.case,
-            unit_id=returnee.unit_id,
-            object_id=returnee.pk,
-        )
+@returnee_view
+def returnee_edit(request, returnee, decision, units):
     return _form_page(request, units, returnee.unit, returnee=returnee)
 
 

@@ -6,14 +6,13 @@ case is read-only.
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Min, Q
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from insats.access import log, policy
-from insats.access.decorators import OBJECT, access_policy
+from insats.access.gate import Child, case_view
 from insats.access.policy import Section
 from insats.core.forms import add_service_errors
 from insats.documents.pdf import pdf_response, render_pdf
@@ -25,19 +24,8 @@ from ..models import FailureReview, FailureReviewDecision
 SECTION = Section.FAILURE_REVIEW
 
 
-def _review_or_404(case_pk, review_pk) -> FailureReview:
-    """The review if it belongs to that case.
-
-    Checked before the case is fetched through the policy, so that a wrong id is a plain 404
-    and leaves no logged access to the case behind. The policy fetch must still follow.
-    """
-    try:
-        review = FailureReview.objects.select_related("created_by").get(pk=int(review_pk))
-    except (FailureReview.DoesNotExist, TypeError, ValueError):
-        raise Http404 from None
-    if review.case_id != int(case_pk):
-        raise Http404
-    return review
+# Looked up within the case before the case is fetched: a wrong id is a plain 404, unlogged.
+REVIEW = Child("review", FailureReview, "review_pk", related=("created_by",))
 
 
 def _may_write(user, case) -> bool:
@@ -53,9 +41,8 @@ def _decisions(review: FailureReview) -> list[FailureReviewDecision]:
     return decisions
 
 
-@access_policy(OBJECT)
-def failure_reviews(request, pk: int):
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION)
+@case_view(SECTION)
+def failure_reviews(request, case, decision):
     today = timezone.localdate()
     open_decision = Q(decisions__done_on__isnull=True)
     reviews = (
@@ -78,16 +65,13 @@ def failure_reviews(request, pk: int):
     )
 
 
-@access_policy(OBJECT)
-def failure_review_create(request, pk: int):
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION, write=True)
+@case_view(SECTION, write=True)
+def failure_review_create(request, case, decision):
     return _form_page(request, case, review=None)
 
 
-@access_policy(OBJECT)
-def failure_review_detail(request, pk: int, review_pk: int):
-    review = _review_or_404(pk, review_pk)
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION)
+@case_view(SECTION, child=REVIEW)
+def failure_review_detail(request, case, decision, review):
     return render(
         request,
         "casework/review_detail.html",
@@ -100,10 +84,8 @@ def failure_review_detail(request, pk: int, review_pk: int):
     )
 
 
-@access_policy(OBJECT)
-def failure_review_edit(request, pk: int, review_pk: int):
-    review = _review_or_404(pk, review_pk)
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION, write=True)
+@case_view(SECTION, write=True, child=REVIEW)
+def failure_review_edit(request, case, decision, review):
     return _form_page(request, case, review=review)
 
 
@@ -162,10 +144,8 @@ def _is_conflict(exc: ValidationError) -> bool:
     return any(error.code == services.CONFLICT for error in errors)
 
 
-@access_policy(OBJECT)
-def failure_review_pdf(request, pk: int, review_pk: int):
-    review = _review_or_404(pk, review_pk)
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION, log_as=log.Action.PRINT)
+@case_view(SECTION, log_as=log.Action.PRINT, child=REVIEW)
+def failure_review_pdf(request, case, decision, review):
     context = {
         "case": case,
         "review": review,

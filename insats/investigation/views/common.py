@@ -1,23 +1,9 @@
-"""What every investigation page shares: fetching a record of a case, and its versions."""
+"""What every versioned-record page shares: the way from an old version to the current one.
 
-from django.http import Http404
+Records named in a URL come from the gate (`insats.access.gate.Child`), never from here.
+"""
 
 from insats.core.records import VersionedRecord
-
-
-def record_or_404(model, case_pk, record_pk) -> VersionedRecord:
-    """The record if it belongs to that case.
-
-    Checked before the case is fetched through the policy, so that a wrong id is a plain 404
-    and leaves no logged access to the case behind. The policy fetch must still follow.
-    """
-    try:
-        record = model.objects.select_related("recorded_by").get(pk=int(record_pk))
-    except (model.DoesNotExist, TypeError, ValueError):
-        raise Http404 from None
-    if record.case_id != int(case_pk):
-        raise Http404
-    return record
 
 
 def current_version(record: VersionedRecord) -> VersionedRecord:

@@ -11,7 +11,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 
 from insats.access import log, policy
-from insats.access.decorators import OBJECT, access_policy
+from insats.access.gate import Child, case_view
 from insats.access.policy import Section
 from insats.core.forms import add_service_errors
 from insats.core.records import conflict_message
@@ -25,8 +25,6 @@ from insats.investigation.forms.criminality import (
 )
 from insats.investigation.models import CriminalityProfile
 
-from . import common
-
 
 def current_of_case(model, case_id: int):
     """The case's current record of a one-series-per-case section, or None."""
@@ -38,15 +36,12 @@ def current_of_case(model, case_id: int):
     )
 
 
-def requested_version(request, model, pk: int):
-    """The record named by `?version=`, checked to belong to the case (404 otherwise).
-
-    Looked up before the policy fetch, like any record named in the URL.
-    """
+def requested_version(request, model, case):
+    """The record named by `?version=`, if it belongs to the case the gate gave (else 404)."""
     version = request.GET.get("version")
     if not version:
         return None
-    return common.record_or_404(model, pk, version)
+    return Child("version", model, "version", related=("recorded_by",)).fetch(version, case.pk)
 
 
 def shown_record(model, case, requested):
@@ -88,10 +83,9 @@ def _items(profile):
     return list(profile.items.select_related("crime_type"))
 
 
-@access_policy(OBJECT)
-def criminality(request, pk: int):
-    requested = requested_version(request, CriminalityProfile, pk)
-    case, _decision = policy.get_section_or_404(request.user, pk, Section.CRIMINALITY)
+@case_view(Section.CRIMINALITY)
+def criminality(request, case, decision):
+    requested = requested_version(request, CriminalityProfile, case)
     profile = shown_record(CriminalityProfile, case, requested)
     may_edit = policy.decide_section(request.user, case, Section.CRIMINALITY, write=True)
     return render(
@@ -107,9 +101,8 @@ def criminality(request, pk: int):
     )
 
 
-@access_policy(OBJECT)
-def criminality_edit(request, pk: int):
-    case, _decision = policy.get_section_or_404(request.user, pk, Section.CRIMINALITY, write=True)
+@case_view(Section.CRIMINALITY, write=True)
+def criminality_edit(request, case, decision):
     current = current_of_case(CriminalityProfile, case.pk)
     kinds = list(services.crime_types(case))
     data = request.POST if request.method == "POST" else None
@@ -156,12 +149,9 @@ def criminality_edit(request, pk: int):
     )
 
 
-@access_policy(OBJECT)
-def criminality_pdf(request, pk: int):
-    requested = requested_version(request, CriminalityProfile, pk)
-    case, _decision = policy.get_section_or_404(
-        request.user, pk, Section.CRIMINALITY, log_as=log.Action.PRINT
-    )
+@case_view(Section.CRIMINALITY, log_as=log.Action.PRINT)
+def criminality_pdf(request, case, decision):
+    requested = requested_version(request, CriminalityProfile, case)
     profile = shown_record(CriminalityProfile, case, requested)
     if profile is None:
         raise Http404

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from insats.access import log, policy
-from insats.access.decorators import OBJECT, access_policy
+from insats.access.gate import case_view
 from insats.access.policy import Section
 from insats.core.forms import add_service_errors
 from insats.documents.pdf import pdf_response, render_pdf
@@ -32,10 +32,9 @@ def paragraphs(letter: InformationLetter) -> list[str]:
     return [part.strip("\n") for part in re.split(r"\n[ \t]*\n", text) if part.strip()]
 
 
-@access_policy(OBJECT)
-def letter(request, pk: int):
+@case_view(SECTION, write="post")
+def letter(request, case, decision):
     write = request.method == "POST"
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION, write=write)
     may_write = write or bool(policy.decide_section(request.user, case, SECTION, write=True))
     active = services.current_letter(case.unit_id)
     form = HandoverForm(
@@ -67,10 +66,9 @@ def letter(request, pk: int):
     )
 
 
-@access_policy(OBJECT)
-def letter_pdf(request, pk: int):
+@case_view(SECTION, log_as=log.Action.PRINT)
+def letter_pdf(request, case, decision):
     """The unit's current letter addressed to the person, for handing over."""
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION, log_as=log.Action.PRINT)
     active = services.current_letter(case.unit_id)
     if active is None:
         raise Http404

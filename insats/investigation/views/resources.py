@@ -12,7 +12,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 
 from insats.access import log, policy
-from insats.access.decorators import OBJECT, access_policy
+from insats.access.gate import case_view
 from insats.access.policy import Section
 from insats.core.forms import add_service_errors
 from insats.documents.pdf import pdf_response, render_pdf
@@ -40,10 +40,9 @@ def _with_rows(mapping):
     return list(mapping.people.all()), list(mapping.needed_organisations.all())
 
 
-@access_policy(OBJECT)
-def resources(request, pk: int):
-    requested = requested_version(request, ResourceMapping, pk)
-    case, _decision = policy.get_section_or_404(request.user, pk, Section.RESOURCES)
+@case_view(Section.RESOURCES)
+def resources(request, case, decision):
+    requested = requested_version(request, ResourceMapping, case)
     mapping = shown_record(ResourceMapping, case, requested)
     people, organisations = _with_rows(mapping)
     return render(
@@ -60,9 +59,8 @@ def resources(request, pk: int):
     )
 
 
-@access_policy(OBJECT)
-def resources_edit(request, pk: int):
-    case, _decision = policy.get_section_or_404(request.user, pk, Section.RESOURCES, write=True)
+@case_view(Section.RESOURCES, write=True)
+def resources_edit(request, case, decision):
     current = current_of_case(ResourceMapping, case.pk)
     data = request.POST if request.method == "POST" else None
     form = ResourcesForm(data, case=case, current=current)
@@ -101,12 +99,9 @@ def resources_edit(request, pk: int):
     )
 
 
-@access_policy(OBJECT)
-def resources_pdf(request, pk: int):
-    requested = requested_version(request, ResourceMapping, pk)
-    case, _decision = policy.get_section_or_404(
-        request.user, pk, Section.RESOURCES, log_as=log.Action.PRINT
-    )
+@case_view(Section.RESOURCES, log_as=log.Action.PRINT)
+def resources_pdf(request, case, decision):
+    requested = requested_version(request, ResourceMapping, case)
     mapping = shown_record(ResourceMapping, case, requested)
     if mapping is None:
         raise Http404

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from insats.access import log, policy
-from insats.access.decorators import OBJECT, access_policy
+from insats.access.gate import Child, case_view
 from insats.access.policy import Section
 from insats.core.forms import add_service_errors
 from insats.core.records import current
@@ -25,6 +25,7 @@ from insats.investigation.models import ThreatAssessment, ThreatLevel, ThreatMea
 from . import common
 
 SECTION = Section.THREAT
+RECORD = Child("record", ThreatAssessment, "record_pk", related=("recorded_by",))
 
 
 def _may_write(user, case) -> bool:
@@ -60,9 +61,8 @@ def _mark_overdue(record: ThreatAssessment) -> list[ThreatMeasure]:
     return measures
 
 
-@access_policy(OBJECT)
-def threat_list(request, pk: int):
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION)
+@case_view(SECTION)
+def threat_list(request, case, decision):
     today = timezone.localdate()
     open_measure = Q(measures__done_on__isnull=True)
     assessments = (
@@ -86,10 +86,8 @@ def threat_list(request, pk: int):
     )
 
 
-@access_policy(OBJECT)
-def threat_detail(request, pk: int, record_pk: int):
-    record = common.record_or_404(ThreatAssessment, pk, record_pk)
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION)
+@case_view(SECTION, child=RECORD)
+def threat_detail(request, case, decision, record):
     shown = _shown_version(request, record)
     versions = list(shown.versions())
     newest = next(v for v in versions if v.is_current)
@@ -108,16 +106,13 @@ def threat_detail(request, pk: int, record_pk: int):
     )
 
 
-@access_policy(OBJECT)
-def threat_create(request, pk: int):
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION, write=True)
+@case_view(SECTION, write=True)
+def threat_create(request, case, decision):
     return _form_page(request, case, previous=None)
 
 
-@access_policy(OBJECT)
-def threat_edit(request, pk: int, record_pk: int):
-    record = common.record_or_404(ThreatAssessment, pk, record_pk)
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION, write=True)
+@case_view(SECTION, write=True, child=RECORD)
+def threat_edit(request, case, decision, record):
     if request.method != "POST" and not record.is_current:
         messages.info(request, _("Du har öppnat en äldre version. Här är den senaste."))
         return redirect("threat_edit", pk=case.pk, record_pk=common.current_version(record).pk)
@@ -168,10 +163,8 @@ def _form_page(request, case, *, previous: ThreatAssessment | None):
     )
 
 
-@access_policy(OBJECT)
-def threat_pdf(request, pk: int, record_pk: int):
-    record = common.record_or_404(ThreatAssessment, pk, record_pk)
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION, log_as=log.Action.PRINT)
+@case_view(SECTION, log_as=log.Action.PRINT, child=RECORD)
+def threat_pdf(request, case, decision, record):
     record = _with_details(ThreatAssessment.objects.filter(pk=record.pk)).get()
     context = {
         "case": case,

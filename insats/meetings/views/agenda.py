@@ -1,10 +1,12 @@
 """The agenda of a meeting in three parts, meeting mode, minutes, tasks and their PDFs.
 
-Who may see the meeting at all is policy.decide_meeting; within it, each item is read under
-its own rule (selectors_agenda.item_shown): an item about a case only by those who may see the
-case, a returnee item only by the unit's social-services staff, the general part by everyone
-at the meeting. Everyone else sees the item de-identified. The unit's staff keep the agenda
-and the minutes (policy.may_manage_meeting).
+The meeting (and an item named in the URL) comes from the gate (insats/access/gate/
+meetings.py). Who may see the meeting at all is policy.decide_meeting; within it, each item is
+read under its own rule (policy.agenda_item_shown): an item about a case only by those who may
+see the case, a returnee item only by the unit's social-services staff, the general part by
+everyone at the meeting. Everyone else sees the item de-identified. The unit's staff keep the
+agenda and the minutes (policy.may_manage_meeting); meeting mode is theirs and the convener's
+(policy.may_run_meeting).
 """
 
 from django.contrib import messages
@@ -17,7 +19,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from insats.access import log, policy
-from insats.access.decorators import OBJECT, SIGNED_IN, access_policy
+from insats.access.decorators import SIGNED_IN, access_policy
+from insats.access.gate.core import int_or_404
+from insats.access.gate.meetings import (
+    agenda_item_view,
+    agenda_view,
+    refuse_hidden_item,
+    task_view,
+)
 from insats.core.forms import add_service_errors
 from insats.documents.pdf import pdf_response, render_pdf
 
@@ -32,7 +41,7 @@ from ..forms_agenda import (
     task_formset,
     task_rows,
 )
-from ..models import AgendaItem, Meeting, Task
+from ..models import AgendaItem, Meeting
 
 Part = AgendaItem.Part
 PART_PARAM = "del"
@@ -46,84 +55,11 @@ def _today():
     return timezone.localdate()
 
 
-def _int_or_404(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
-
-
-def _meeting_or_404(user, meeting_pk) -> Meeting:
-    """The meeting if the user may see it (policy.decide_meeting), else 404 (logged)."""
-    meeting = (
-        Meeting.objects.select_related("unit", "case", "group", "convener")
-        .filter(pk=_int_or_404(meeting_pk))
-        .first()
-    )
-    if meeting is None:
-        raise Http404
-    if not policy.decide_meeting(user, meeting):
-        log.record(
-            user=user,
-            action=log.Action.DENIED,
-            object_type="meeting",
-            case=meeting.case if meeting.case_id is not None else None,
-            unit_id=meeting.unit_id,
-            object_id=meeting.pk,
-            detail="agenda",
-        )
-        raise Http404
-    return meeting
-
-
-def _managed_meeting_or_404(user, meeting_pk) -> Meeting:
-    """The meeting if the user keeps its agenda (the unit's staff), else 404 (logged)."""
-    meeting = _meeting_or_404(user, meeting_pk)
-    if not policy.may_manage_meeting(user, meeting):
-        log.record(
-            user=user,
-            action=log.Action.DENIED,
-            object_type="agenda_item",
-            case=meeting.case if meeting.case_id is not None else None,
-            unit_id=meeting.unit_id,
-            object_id="",
-            detail=f"meeting={meeting.pk} write",
-        )
-        raise Http404
-    return meeting
-
-
-def _item_or_404(meeting_pk, item_pk) -> AgendaItem:
-    """The item if it belongs to that meeting.
-
-    Checked before the meeting is fetched through the policy, so that a wrong id is a plain
-    404. The policy fetch must still follow.
-    """
-    item = (
-        AgendaItem.objects.select_related("case__unit", "returnee__case", "registered_by")
-        .filter(pk=_int_or_404(item_pk), meeting_id=_int_or_404(meeting_pk))
-        .first()
-    )
-    if item is None:
-        raise Http404
-    return item
-
-
-def _may_run(user, meeting: Meeting) -> bool:
-    """Meeting mode: the unit's staff, or the convener (who still sees only their items)."""
-    if policy.may_manage_meeting(user, meeting):
-        return True
-    return meeting.convener_id == user.pk and not (
-        meeting.case_id is not None and meeting.case.is_closed
-    )
-
-
 # --- The agenda -------------------------------------------------------------------------------
 
 
-@access_policy(OBJECT)
-def agenda(request, meeting_pk: int):
-    meeting = _meeting_or_404(request.user, meeting_pk)
+@agenda_view()
+def agenda(request, meeting, decision):
     today = _today()
     shown = selectors.agenda(request.user, meeting, today)
     services.log_agenda_read(request.user, shown)
@@ -134,7 +70,7 @@ def agenda(request, meeting_pk: int):
             "meeting": meeting,
             "agenda": shown,
             "may_manage": bool(policy.may_manage_meeting(request.user, meeting)),
-            "may_run": _may_run(request.user, meeting),
+            "may_run": bool(policy.may_run_meeting(request.user, meeting)),
             "parts": [
                 (Part.INDIVIDUAL, Part.INDIVIDUAL.label, shown.individual),
                 (Part.RETURNEES, Part.RETURNEES.label, shown.returnees),
@@ -185,28 +121,21 @@ def _item_form_page(request, meeting: Meeting, part: str, item: AgendaItem | Non
     )
 
 
-@access_policy(OBJECT)
-def agenda_item_create(request, meeting_pk: int):
-    meeting = _managed_meeting_or_404(request.user, meeting_pk)
+@agenda_view(manage=True)
+def agenda_item_create(request, meeting, decision):
     part = request.GET.get(PART_PARAM, "")
     if part not in Part.values:
         raise Http404
     return _item_form_page(request, meeting, part, None)
 
 
-@access_policy(OBJECT)
-def agenda_item_edit(request, meeting_pk: int, item_pk: int):
-    item = _item_or_404(meeting_pk, item_pk)
-    meeting = _managed_meeting_or_404(request.user, meeting_pk)
-    item.meeting = meeting
+@agenda_item_view(manage=True)
+def agenda_item_edit(request, item, meeting, decision):
     return _item_form_page(request, meeting, item.part, item)
 
 
-@access_policy(OBJECT)
-def agenda_item_delete(request, meeting_pk: int, item_pk: int):
-    item = _item_or_404(meeting_pk, item_pk)
-    meeting = _managed_meeting_or_404(request.user, meeting_pk)
-    item.meeting = meeting
+@agenda_item_view(manage=True)
+def agenda_item_delete(request, item, meeting, decision):
     if request.method == "POST":
         services.item_delete(item=item, by=request.user)
         messages.success(request, _("Punkten är borttagen från dagordningen."))
@@ -219,12 +148,9 @@ def agenda_item_delete(request, meeting_pk: int, item_pk: int):
     )
 
 
-@access_policy(OBJECT)
 @require_POST
-def agenda_item_move(request, meeting_pk: int, item_pk: int):
-    item = _item_or_404(meeting_pk, item_pk)
-    meeting = _managed_meeting_or_404(request.user, meeting_pk)
-    item.meeting = meeting
+@agenda_item_view(manage=True)
+def agenda_item_move(request, item, meeting, decision):
     direction = {"upp": "up", "ned": "down"}.get(request.POST.get("riktning", ""))
     if direction is None:
         messages.error(request, _("Välj om punkten ska flyttas upp eller ned."))
@@ -237,25 +163,14 @@ def agenda_item_move(request, meeting_pk: int, item_pk: int):
 # --- Meeting mode -----------------------------------------------------------------------------
 
 
-@access_policy(OBJECT)
-def meeting_mode(request, meeting_pk: int):
+@agenda_view(run=True)
+def meeting_mode(request, meeting, decision):
     """Walk the agenda item by item: minutes and tasks for each, then the general minutes."""
-    meeting = _meeting_or_404(request.user, meeting_pk)
-    if not _may_run(request.user, meeting):
-        log.record(
-            user=request.user,
-            action=log.Action.DENIED,
-            object_type="agenda_item",
-            case=meeting.case if meeting.case_id is not None else None,
-            unit_id=meeting.unit_id,
-            detail=f"meeting={meeting.pk} meeting mode",
-        )
-        raise Http404
     today = _today()
     shown = selectors.agenda(request.user, meeting, today)
     steps = len(shown.rows) + 1  # every item, then the general minutes
     number = request.GET.get(ITEM_PARAM, "1")
-    number = _int_or_404(number) if number else 1
+    number = int_or_404(number) if number else 1
     if not 1 <= number <= steps:
         raise Http404
     row = shown.row(number)
@@ -274,7 +189,7 @@ def meeting_mode(request, meeting_pk: int):
     is_general_step = row is None
     if row is not None and not row.shown:
         if request.method == "POST":
-            raise Http404
+            refuse_hidden_item(request.user, meeting, number)
         return _mode_page(request, meeting, shown, number, steps, row, None, None, [])
     users = selectors.responsible_users(meeting)
     tasks = shown.meeting_tasks if is_general_step else row.tasks
@@ -344,27 +259,20 @@ def _mode_page(request, meeting, shown, number, steps, row, form, formset, task_
 # --- PDFs -------------------------------------------------------------------------------------
 
 
-@access_policy(OBJECT)
-def agenda_item_pdf(request, meeting_pk: int, item_pk: int):
-    """One item's minutes, for those who may see the item; everyone else gets a 404."""
-    item = _item_or_404(meeting_pk, item_pk)
-    meeting = _meeting_or_404(request.user, meeting_pk)
-    item.meeting = meeting
+@agenda_item_view(log_as=log.Action.PRINT)
+def agenda_item_pdf(request, item, meeting, decision):
+    """One item's minutes, for those who may see the item; everyone else gets a 404 (gate)."""
     shown = selectors.agenda(request.user, meeting, _today())
-    row = next((r for r in shown.rows if r.shown and r.item.pk == item.pk), None)
-    if row is None:
-        services.log_item_denied(request.user, item, "print")
-        raise Http404
-    services.log_item_read(request.user, row.item, action=log.Action.PRINT)
+    # The gate let the user see this item, under the same rule as the agenda's rows.
+    row = next(r for r in shown.rows if r.shown and r.item.pk == item.pk)
     context = {"meeting": meeting, "row": row, "item": row.item, "tasks": row.tasks}
     pdf = render_pdf("documents/agenda_item.html", context, request=request)
     return pdf_response(pdf, f"protokoll-{meeting.pk}-punkt-{row.number}.pdf")
 
 
-@access_policy(OBJECT)
-def meeting_minutes_pdf(request, meeting_pk: int):
+@agenda_view()
+def meeting_minutes_pdf(request, meeting, decision):
     """The whole meeting's minutes: the general part only, every other item de-identified."""
-    meeting = _meeting_or_404(request.user, meeting_pk)
     shown = selectors.agenda(request.user, meeting, _today())
     log.record(
         user=request.user,
@@ -415,27 +323,11 @@ def my_tasks(request):
     )
 
 
-@access_policy(OBJECT)
 @require_POST
-def task_done(request, task_pk: int):
-    """Mark a task done: its responsible, or the staff of the meeting's unit."""
-    task = (
-        Task.objects.select_related("meeting__case", "item__case", "item__returnee__case")
-        .filter(pk=_int_or_404(task_pk))
-        .first()
-    )
-    if task is None:
-        raise Http404
-    if not services.may_mark_done(request.user, task):
-        log.record(
-            user=request.user,
-            action=log.Action.DENIED,
-            object_type="task",
-            unit_id=task.meeting.unit_id,
-            object_id=task.pk,
-            detail="done",
-        )
-        raise Http404
+@task_view()
+def task_done(request, task, decision):
+    """Mark a task done: its responsible (while they may see the meeting), or the staff of the
+    meeting's unit (policy.decide_task_done, in the gate)."""
     try:
         services.task_mark_done(task=task, by=request.user, done_on=_today())
     except ValidationError as exc:

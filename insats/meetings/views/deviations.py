@@ -1,16 +1,22 @@
-"""Collaboration deviations: report, list, detail, step-by-step handling and the overview."""
+"""Collaboration deviations: report, list, detail, step-by-step handling and the overview.
+
+One deviation comes from the gate (insats/access/gate/meetings.deviation_view: its reporter
+while in the unit, or the unit's staff; handling by the staff only), with its linked case only
+when the user may see that case. Lists start from policy.deviations_visible_to.
+"""
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 
 from insats.access import log, policy
-from insats.access.decorators import OBJECT, SIGNED_IN, access_policy
+from insats.access.decorators import SIGNED_IN, access_policy
+from insats.access.gate.meetings import deviation_view, reporting_units_or_404
+from insats.access.gate.units import staff_units_or_404
 from insats.core.forms import add_service_errors
 from insats.organisations.models import Unit
 
@@ -29,9 +35,7 @@ Status = Deviation.Status
 @access_policy(SIGNED_IN)
 def deviations(request):
     """Staff see all of their units' deviations; a partner only their own reports."""
-    units = services.reporting_units(request.user)
-    if not units:
-        raise Http404
+    units = reporting_units_or_404(request.user)
     form = DeviationFilterForm(request.GET or None, units=units)
     filters = form.cleaned_data if form.is_valid() else {}
     found = services.deviations_visible_to(request.user).select_related(*services.LIST_RELATED)
@@ -44,9 +48,8 @@ def deviations(request):
     if filters.get("till"):
         found = found.filter(occurred_on__lte=filters["till"])
     page = Paginator(found, settings.INSATS_PAGE_SIZE).get_page(request.GET.get("sida"))
-    rows = list(page.object_list)
-    shown_cases = services.visible_case_ids(request.user, rows)
-    services.log_listing(request.user, rows, shown_cases, detail=_query_detail(filters))
+    lines = services.list_rows(request.user, page.object_list)
+    services.log_listing(request.user, lines, detail=_query_detail(filters))
     query = request.GET.copy()
     query.pop("sida", None)
     return render(
@@ -55,9 +58,9 @@ def deviations(request):
         {
             "form": form,
             "page": page,
-            "rows": rows,
+            "rows": [line.deviation for line in lines],
+            "lines": lines,  # what the table shows: a case only where the reader may see it
             "query": query.urlencode(),
-            "visible_case_ids": shown_cases,
             "is_staff": bool(services.handling_units(request.user)),
         },
     )
@@ -72,9 +75,7 @@ def _query_detail(filters: dict) -> str:
 @access_policy(SIGNED_IN)
 def deviation_create(request):
     """Any member of a unit reports a deviation in the collaboration."""
-    unit_ids = services.reporting_units(request.user)
-    if not unit_ids:
-        raise Http404
+    unit_ids = reporting_units_or_404(request.user)
     units = Unit.objects.filter(pk__in=unit_ids)
     cases = policy.cases_visible_to(request.user).filter(unit_id__in=unit_ids)
     form = DeviationForm(request.POST or None, units=units, cases=cases)
@@ -89,15 +90,14 @@ def deviation_create(request):
     return render(request, "meetings/deviation_form.html", {"form": form})
 
 
-@access_policy(OBJECT)
-def deviation_detail(request, deviation_pk: int):
-    deviation, case_visible = services.get_deviation_or_404(request.user, deviation_pk)
+@deviation_view()
+def deviation_detail(request, deviation, decision, linked_case):
     return render(
         request,
         "meetings/deviation_detail.html",
         {
             "deviation": deviation,
-            "case_visible": case_visible,
+            "linked_case": linked_case,
             "may_handle": services.may_handle(request.user, deviation)
             and deviation.status != Status.CLOSED,
             "steps": _steps(deviation),
@@ -112,10 +112,9 @@ def _steps(deviation: Deviation) -> list[tuple[str, str, bool]]:
     return [(status.value, status.label, order.index(status) <= reached) for status in order]
 
 
-@access_policy(OBJECT)
-def deviation_handle(request, deviation_pk: int):
+@deviation_view(handle=True)
+def deviation_handle(request, deviation, decision, linked_case):
     """The unit's staff move the deviation one step on; no step can be skipped."""
-    deviation, case_visible = services.get_deviation_or_404(request.user, deviation_pk, handle=True)
     if deviation.status == Status.CLOSED:
         messages.info(request, _("Avvikelsen är avslutad och kan inte hanteras vidare."))
         return redirect("deviation_detail", deviation_pk=deviation.pk)
@@ -147,7 +146,7 @@ def deviation_handle(request, deviation_pk: int):
         "meetings/deviation_handle.html",
         {
             "deviation": deviation,
-            "case_visible": case_visible,
+            "linked_case": linked_case,
             "form": form,
             "step": step,
             "steps": _steps(deviation),
@@ -158,9 +157,7 @@ def deviation_handle(request, deviation_pk: int):
 @access_policy(SIGNED_IN)
 def deviation_overview(request):
     """Counts per organisation and status for a tertial, half-year or year; staff only."""
-    units = list(policy.units_visible_to(request.user))
-    if not units:
-        raise Http404
+    units = staff_units_or_404(request.user)
     form = OverviewForm(request.GET, units=units)
     rows = start = end = None
     if form.is_valid():

@@ -4,8 +4,9 @@ a PDF), the local agreements and situation picture, and the yearly district chec
 
 For the unit's social-services staff only (policy.units_visible_to); everyone else gets a 404.
 A user in several units picks one with ?enhet=<pk>. Pages about one object (a group, a contact,
-an agreement) take the unit from the object and refuse, logged, when it is not the user's.
-Every page view is logged here; every change is logged by services_groups.
+an agreement) receive it from the gate (insats/access/gate/meetings.py), which takes the unit
+from the object, decides (policy.decide_unit_staff) and logs the read or the refusal. List
+pages are logged here; every change is logged by services_groups.
 """
 
 from datetime import timedelta
@@ -21,10 +22,12 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from insats.access import log, policy
-from insats.access.decorators import OBJECT, SIGNED_IN, access_policy
+from insats.access import log
+from insats.access.decorators import SIGNED_IN, access_policy
+from insats.access.gate.meetings import agreement_view, contact_view, group_view
+from insats.access.gate.units import staff_units_or_404
 from insats.core.forms import add_service_errors
-from insats.core.units import UNIT_PARAM, chosen_unit, staff_units_or_404
+from insats.core.units import UNIT_PARAM, chosen_unit
 from insats.documents.pdf import pdf_response, render_pdf
 from insats.organisations.models import Unit
 from insats.staffsafety.selectors import district_evidence
@@ -46,28 +49,6 @@ YEAR_PARAM = "ar"
 
 
 # --- The unit -------------------------------------------------------------------------------
-
-
-def _own_object(request, obj, object_type: str) -> None:
-    """404 (logged) unless the object belongs to one of the user's units; else log the read."""
-    if obj.unit_id not in policy.staff_units(request.user):
-        log.record(
-            user=request.user,
-            action=log.Action.DENIED,
-            object_type=object_type,
-            unit_id=obj.unit_id,
-            object_id=obj.pk,
-            detail="write" if request.method == "POST" else "read",
-        )
-        raise Http404
-    if request.method != "POST":
-        log.record(
-            user=request.user,
-            action=log.Action.VIEW,
-            object_type=object_type,
-            unit_id=obj.unit_id,
-            object_id=obj.pk,
-        )
 
 
 def _url(name: str, unit_id: int, *args, **query) -> str:
@@ -145,14 +126,6 @@ def collaboration(request):
 # --- Groups ---------------------------------------------------------------------------------
 
 
-def _group_or_404(request, group_pk: int) -> Group:
-    group = Group.objects.select_related("unit").filter(pk=group_pk).first()
-    if group is None:
-        raise Http404
-    _own_object(request, group, "group")
-    return group
-
-
 @access_policy(SIGNED_IN)
 def group_create(request):
     units = staff_units_or_404(request.user)
@@ -160,9 +133,8 @@ def group_create(request):
     return _group_form(request, units, unit, group=None)
 
 
-@access_policy(OBJECT)
-def group_edit(request, group_pk: int):
-    group = _group_or_404(request, group_pk)
+@group_view()
+def group_edit(request, group, decision):
     return _group_form(request, [group.unit], group.unit, group=group)
 
 
@@ -198,9 +170,8 @@ def _group_form(request, units, unit, *, group: Group | None):
     )
 
 
-@access_policy(OBJECT)
-def group_detail(request, group_pk: int):
-    group = _group_or_404(request, group_pk)
+@group_view()
+def group_detail(request, group, decision):
     members = list(
         group.members.filter(removed_at__isnull=True).select_related("user", "organisation")
     )
@@ -224,9 +195,8 @@ def group_detail(request, group_pk: int):
     )
 
 
-@access_policy(OBJECT)
-def group_member_add(request, group_pk: int):
-    group = _group_or_404(request, group_pk)
+@group_view()
+def group_member_add(request, group, decision):
     unit = group.unit
     adding_user = "add_user" in request.POST
     adding_external = "add_external" in request.POST
@@ -271,9 +241,8 @@ def group_member_add(request, group_pk: int):
     )
 
 
-@access_policy(OBJECT)
-def group_member_remove(request, group_pk: int, member_pk: int):
-    group = _group_or_404(request, group_pk)
+@group_view()
+def group_member_remove(request, group, decision, member_pk: int):
     member = (
         group.members.filter(pk=member_pk, removed_at__isnull=True)
         .select_related("user", "organisation")
@@ -294,14 +263,6 @@ def group_member_remove(request, group_pk: int, member_pk: int):
 
 
 # --- The contact list -----------------------------------------------------------------------
-
-
-def _contact_or_404(request, contact_pk: int) -> Contact:
-    contact = Contact.objects.select_related("unit", "organisation").filter(pk=contact_pk).first()
-    if contact is None:
-        raise Http404
-    _own_object(request, contact, "contact")
-    return contact
 
 
 def _contacts_of(unit: Unit):
@@ -363,9 +324,8 @@ def contact_create(request):
     return _contact_form(request, units, unit, contact=None)
 
 
-@access_policy(OBJECT)
-def contact_edit(request, contact_pk: int):
-    contact = _contact_or_404(request, contact_pk)
+@contact_view()
+def contact_edit(request, contact, decision):
     return _contact_form(request, [contact.unit], contact.unit, contact=contact)
 
 
@@ -404,10 +364,9 @@ def _contact_form(request, units, unit, *, contact: Contact | None):
     )
 
 
-@access_policy(OBJECT)
 @require_POST
-def contact_reviewed(request, contact_pk: int):
-    contact = _contact_or_404(request, contact_pk)
+@contact_view()
+def contact_reviewed(request, contact, decision):
     services.contact_mark_reviewed(contact=contact, by=request.user, today=timezone.localdate())
     messages.success(
         request, _("%(name)s är markerad som kontrollerad i dag.") % {"name": contact.name}
@@ -415,9 +374,8 @@ def contact_reviewed(request, contact_pk: int):
     return redirect(_url("contacts", contact.unit_id))
 
 
-@access_policy(OBJECT)
-def contact_delete(request, contact_pk: int):
-    contact = _contact_or_404(request, contact_pk)
+@contact_view()
+def contact_delete(request, contact, decision):
     if request.method == "POST":
         unit_id = contact.unit_id
         services.contact_delete(contact=contact, by=request.user)
@@ -441,14 +399,6 @@ def _agreement_rows(agreements, today) -> list[dict]:
         }
         for agreement in agreements
     ]
-
-
-def _agreement_or_404(request, agreement_pk: int) -> Agreement:
-    agreement = Agreement.objects.select_related("unit").filter(pk=agreement_pk).first()
-    if agreement is None:
-        raise Http404
-    _own_object(request, agreement, "agreement")
-    return agreement
 
 
 @access_policy(SIGNED_IN)
@@ -484,9 +434,8 @@ def agreement_create(request):
     return _agreement_form(request, units, unit, agreement=None)
 
 
-@access_policy(OBJECT)
-def agreement_edit(request, agreement_pk: int):
-    agreement = _agreement_or_404(request, agreement_pk)
+@agreement_view()
+def agreement_edit(request, agreement, decision):
     return _agreement_form(request, [agreement.unit], agreement.unit, agreement=agreement)
 
 

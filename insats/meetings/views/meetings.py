@@ -1,17 +1,19 @@
 """Meetings: the list, planning with invitations, the meeting page, attendance, cancelling,
 and the personal calendar feed.
 
-A meeting is read under policy.decide_meeting (a meeting about a case only by those who may
-see the case) and planned by the unit's social-services staff (policy.may_manage_meeting).
-Every fetch is logged. The calendar feed is the one public page: its secret token identifies
-the user, and it shows exactly what the policy lets that user see today.
+A meeting comes from the gate (insats/access/gate/meetings.py): read under
+policy.decide_meeting (a meeting about a case only by those who may see the case), planned by
+the unit's social-services staff (policy.may_manage_meeting); every fetch is logged there. The
+calendar feed is the one public page: its secret token identifies the user, and it shows
+exactly what the policy lets that user see today — nothing once the account or every
+membership has ended.
 """
 
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
@@ -23,7 +25,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from insats.access import log, policy
-from insats.access.decorators import OBJECT, PUBLIC, SIGNED_IN, access_policy
+from insats.access.decorators import SIGNED_IN, access_policy
+from insats.access.gate.cases import fetch_case
+from insats.access.gate.core import int_or_404
+from insats.access.gate.meetings import feed_view, meeting_view
+from insats.access.gate.units import staff_units_or_404
 from insats.core.forms import add_service_errors
 from insats.plans.models import ActionPlan, PlanFollowUp
 
@@ -39,61 +45,8 @@ from ..forms_meetings import (
 )
 from ..models import CalendarFeed, Meeting
 
-MEETING_RELATED = ("unit", "group", "case", "case__unit", "convener", "plan_follow_up")
 FEED_DAYS_BACK = 30
 FEED_DAYS_AHEAD = 365
-
-
-def _int_or_404(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
-
-
-def _meeting_or_404(user, meeting_pk, *, log_as=log.Action.VIEW):
-    """The meeting if the user may see it (logged with the grounds), else 404."""
-    meeting = Meeting.objects.select_related(*MEETING_RELATED).filter(pk=_int_or_404(meeting_pk))
-    meeting = meeting.first()
-    decision = policy.decide_meeting(user, meeting) if meeting is not None else policy.DENY
-    if meeting is None or not decision:
-        if meeting is not None:
-            log.record(
-                user=user,
-                action=log.Action.DENIED,
-                object_type="meeting",
-                case=meeting.case,
-                unit_id=meeting.unit_id,
-                object_id=meeting.pk,
-            )
-        raise Http404
-    log.record(
-        user=user,
-        action=log_as,
-        object_type="meeting",
-        case=meeting.case,
-        unit_id=meeting.unit_id,
-        object_id=meeting.pk,
-        grounds=decision.grounds,
-        category=decision.logged_categories,
-    )
-    return meeting, decision
-
-
-def _managed_meeting(request, meeting_pk):
-    """(meeting, None) if the user may plan it; (meeting, redirect) with the reason if the user
-    is the unit's staff but the meeting cannot change; 404 for everyone else."""
-    meeting, _decision = _meeting_or_404(request.user, meeting_pk)
-    decision = policy.may_manage_meeting(request.user, meeting)
-    if not decision:
-        if meeting.unit_id not in policy.staff_units(request.user):
-            raise Http404
-        messages.error(request, decision.reason)
-        return meeting, redirect("meeting_detail", meeting_pk=meeting.pk)
-    if meeting.status == Meeting.Status.CANCELLED:
-        messages.error(request, _("Mötet är inställt och kan inte ändras."))
-        return meeting, redirect("meeting_detail", meeting_pk=meeting.pk)
-    return meeting, None
 
 
 def _link(request, meeting: Meeting) -> str:
@@ -184,9 +137,8 @@ def _day_start(day) -> datetime:
 @access_policy(SIGNED_IN)
 def meeting_create(request):
     """Choose kind and group or case (a GET form), then the details and the invitees."""
+    staff_units_or_404(request.user)
     units = policy.units_visible_to(request.user).order_by("name")
-    if not units.exists():
-        raise Http404
     cases = services.case_choices(request.user).select_related("unit", "coordinator")
     setup = MeetingSetupForm(
         request.GET if "kind" in request.GET else None, units=units, cases=cases
@@ -197,7 +149,7 @@ def meeting_create(request):
     group, case = setup.cleaned_data["group"], setup.cleaned_data["case"]
     if case is not None:
         # The invitees shown are the case's group: fetched (and logged) through the policy.
-        case, _decision = policy.get_case_or_404(request.user, case.pk, object_type="case_members")
+        case, _decision = fetch_case(request.user, case.pk, object_type="case_members")
     candidates = services.default_invitees(group=group, case=case)
     data = request.POST if request.method == "POST" else None
     form = MeetingForm(
@@ -211,7 +163,8 @@ def meeting_create(request):
             "start_time": time(9, 0),
             "end_time": time(10, 0),
             "convener": request.user.pk,
-            "invitees": [key for key, _invitee in candidates],
+            # Only invitees with a ground are proposed; the others are listed with a warning.
+            "invitees": [key for key, invitee in candidates if invitee.has_ground],
         },
     )
     externals = external_formset(data, unit=unit)
@@ -228,8 +181,6 @@ def meeting_create(request):
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
-        except PermissionDenied:
-            raise Http404 from None
         else:
             messages.success(
                 request,
@@ -251,9 +202,8 @@ def meeting_create(request):
     )
 
 
-@access_policy(OBJECT)
-def meeting_detail(request, meeting_pk: int):
-    meeting, decision = _meeting_or_404(request.user, meeting_pk)
+@meeting_view()
+def meeting_detail(request, meeting, decision):
     invitations = list(meeting.invitations.select_related("user", "organisation"))
     manage = policy.may_manage_meeting(request.user, meeting)
     may_manage = bool(manage) and meeting.status != Meeting.Status.CANCELLED
@@ -266,6 +216,7 @@ def meeting_detail(request, meeting_pk: int):
         "shows_case": meeting.case_id is not None and bool(decision),
         "sent_any": any(i.sent_at for i in invitations),
         "without_address": sum(1 for i in invitations if not services.address_of(i)),
+        "without_ground": len(services.without_ground(meeting, invitations)),
         "attendance_recorded": any(i.attended is not None for i in invitations),
     }
     context.update(_plan_context(meeting, decision, may_manage))
@@ -288,13 +239,10 @@ def _plan_context(meeting: Meeting, decision, may_manage: bool, form=None) -> di
     return context
 
 
-@access_policy(OBJECT)
 @require_POST
-def meeting_follow_up(request, meeting_pk: int):
+@meeting_view(manage=True)
+def meeting_follow_up(request, meeting, decision):
     """Link the meeting to a follow-up of the case's action plan (or remove the link)."""
-    meeting, refused = _managed_meeting(request, meeting_pk)
-    if refused:
-        return refused
     plan = ActionPlan.objects.filter(case_id=meeting.case_id).first()
     if meeting.kind != Meeting.Kind.INDIVIDUAL or plan is None:
         raise Http404
@@ -315,14 +263,21 @@ def meeting_follow_up(request, meeting_pk: int):
 
 
 def _edit_candidates(meeting: Meeting):
-    """The current invitees (ticked) and the group's or case's members not yet invited."""
+    """The current invitees (ticked) and the group's or case's members not yet invited; each
+    with the warning of an invitee without a ground (services.invitation_warnings)."""
     candidates, ticked = [], []
     users, addresses = set(), set()
-    for invitation in meeting.invitations.select_related("user", "organisation"):
+    invitations = list(meeting.invitations.select_related("user", "organisation"))
+    warnings = services.invitation_warnings(meeting, invitations)
+    for invitation in invitations:
         if invitation.user_id:
             key = f"u{invitation.user_id}"
             users.add(key)
-            invitee = services.Invitee(invitation.user, organisation=invitation.organisation)
+            invitee = services.Invitee(
+                invitation.user,
+                organisation=invitation.organisation,
+                warning=warnings[invitation.pk],
+            )
         else:
             key = f"i{invitation.pk}"
             addresses.add((invitation.name.lower(), invitation.email.lower()))
@@ -331,6 +286,7 @@ def _edit_candidates(meeting: Meeting):
                 email=invitation.email,
                 organisation=invitation.organisation,
                 invitation_pk=invitation.pk,
+                warning=warnings[invitation.pk],
             )
         candidates.append((key, invitee))
         ticked.append(key)
@@ -341,11 +297,8 @@ def _edit_candidates(meeting: Meeting):
     return candidates, ticked
 
 
-@access_policy(OBJECT)
-def meeting_edit(request, meeting_pk: int):
-    meeting, refused = _managed_meeting(request, meeting_pk)
-    if refused:
-        return refused
+@meeting_view(manage=True)
+def meeting_edit(request, meeting, decision):
     candidates, ticked = _edit_candidates(meeting)
     data = request.POST if request.method == "POST" else None
     form = MeetingForm(
@@ -404,12 +357,9 @@ def meeting_edit(request, meeting_pk: int):
     )
 
 
-@access_policy(OBJECT)
-def meeting_attendance(request, meeting_pk: int):
+@meeting_view(manage=True)
+def meeting_attendance(request, meeting, decision):
     """Tick who attended and mark the meeting held."""
-    meeting, refused = _managed_meeting(request, meeting_pk)
-    if refused:
-        return refused
     invitations = list(meeting.invitations.select_related("user", "organisation"))
     form = AttendanceForm(
         request.POST if request.method == "POST" else None,
@@ -438,11 +388,8 @@ def meeting_attendance(request, meeting_pk: int):
     )
 
 
-@access_policy(OBJECT)
-def meeting_cancel(request, meeting_pk: int):
-    meeting, refused = _managed_meeting(request, meeting_pk)
-    if refused:
-        return refused
+@meeting_view(manage=True)
+def meeting_cancel(request, meeting, decision):
     error = ""
     if request.method == "POST":
         try:
@@ -472,13 +419,10 @@ def meeting_cancel(request, meeting_pk: int):
     )
 
 
-@access_policy(OBJECT)
 @require_POST
-def meeting_send_invitations(request, meeting_pk: int):
+@meeting_view(manage=True)
+def meeting_send_invitations(request, meeting, decision):
     """E-mail every invitee with an address the invitation and its calendar file."""
-    meeting, refused = _managed_meeting(request, meeting_pk)
-    if refused:
-        return refused
     try:
         result = services.send_invitations(
             meeting=meeting, by=request.user, link=_link(request, meeting)
@@ -506,6 +450,16 @@ def meeting_send_invitations(request, meeting_pk: int):
             )
             % {"count": result.without_address},
         )
+    if result.without_ground:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)s inbjuden har ingen aktiv roll i enheten längre och fick ingen inbjudan.",
+                "%(count)s inbjudna har ingen aktiv roll i enheten längre och fick ingen inbjudan.",
+                result.without_ground,
+            )
+            % {"count": result.without_ground},
+        )
     return redirect("meeting_detail", meeting_pk=meeting.pk)
 
 
@@ -531,7 +485,7 @@ def calendar_settings(request):
                 _("Kalenderadressen är skapad. Kopiera den nu – den visas bara en gång."),
             )
         elif action == "revoke":
-            feed = feeds.filter(pk=_int_or_404(request.POST.get("feed"))).first()
+            feed = feeds.filter(pk=int_or_404(request.POST.get("feed"))).first()
             if feed is None:
                 raise Http404
             services.feed_revoke(feed=feed, by=request.user)
@@ -559,21 +513,14 @@ def calendar_settings(request):
     )
 
 
-@access_policy(PUBLIC)
-def calendar_feed(request, token: str):
+@feed_view
+def calendar_feed(request, feed, user, decision):
     """The user's meetings as iCalendar, from 30 days back to a year ahead.
 
-    Public by design: the secret token in the address identifies the user. An unknown or
-    revoked token, or a user who is no longer active, gets a 404.
+    Public by design: the secret token in the address identifies the user (see the gate). An
+    unknown or revoked token, a deactivated user or one without an active membership gets a
+    404.
     """
-    feed = (
-        CalendarFeed.objects.select_related("user")
-        .filter(token=token, revoked_at__isnull=True)
-        .first()
-    )
-    if feed is None or not feed.user.is_active:
-        raise Http404
-    user = feed.user
     now = timezone.now()
     meetings = list(
         policy.meetings_visible_to(user)

@@ -8,16 +8,15 @@ closed by the service, and the earlier follow-ups stay readable.
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
-from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from insats.access import log, policy
-from insats.access.decorators import OBJECT, SIGNED_IN, access_policy
+from insats.access import policy
+from insats.access.decorators import SIGNED_IN, access_policy
+from insats.access.gate import case_view
+from insats.access.gate.plans import measure_report_view
 from insats.access.policy import Section
 from insats.core.forms import add_service_errors
 
@@ -55,24 +54,6 @@ def my_measures(request):
     )
 
 
-def _measure_or_404(pk, measure_pk) -> PlanMeasure:
-    """The measure if it belongs to that case's plan.
-
-    Checked before the case is fetched through the policy, so that a wrong id is a plain 404
-    and leaves no logged access to the case behind. The policy fetch must still follow.
-    """
-    try:
-        return PlanMeasure.objects.select_related(
-            "plan",
-            "goal__life_area",
-            "responsible_member__user",
-            "responsible_staff",
-            "responsible_organisation",
-        ).get(pk=int(measure_pk), plan__case_id=int(pk))
-    except (PlanMeasure.DoesNotExist, TypeError, ValueError):
-        raise Http404 from None
-
-
 def _is_own(measure: PlanMeasure, user) -> bool:
     member = measure.responsible_member
     return measure.responsible_staff_id == user.pk or (
@@ -80,22 +61,10 @@ def _is_own(measure: PlanMeasure, user) -> bool:
     )
 
 
-@access_policy(OBJECT)
-def measure_report(request, pk: int, measure_pk: int):
+@measure_report_view()
+def measure_report(request, measure, decision):
     """A progress report on one measure, by its responsible member or the case's staff."""
-    measure = _measure_or_404(pk, measure_pk)
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION)
-    measure.plan.case = case
-    if not policy.decide_measure_report(request.user, measure):
-        log.record(
-            user=request.user,
-            action=log.Action.DENIED,
-            object_type=str(SECTION),
-            case=case,
-            object_id=case.pk,
-            detail=f"report measure={measure.pk}",
-        )
-        raise Http404
+    case = measure.plan.case
     form = MeasureReportForm(request.POST or None, initial={"status": measure.status})
     if request.method == "POST" and form.is_valid():
         try:
@@ -125,10 +94,9 @@ def measure_report(request, pk: int, measure_pk: int):
 # --- Following up the plan ----------------------------------------------------------------------
 
 
-@access_policy(OBJECT)
-def plan_follow_up(request, pk: int):
+@case_view(SECTION, write=True)
+def plan_follow_up(request, case, decision):
     """Record a follow-up: a result per open goal, the date and notes."""
-    case, _decision = policy.get_section_or_404(request.user, pk, SECTION, write=True)
     plan = services.plan_of(case)
     if plan is None:
         messages.error(request, _("Det finns ingen handlingsplan att följa upp."))
@@ -179,29 +147,17 @@ def plan_follow_up(request, pk: int):
     )
 
 
-@access_policy(OBJECT)
-def plan_follow_ups(request, pk: int):
+@case_view(SECTION)
+def plan_follow_ups(request, case, decision):
     """The plan's earlier follow-ups with each goal's result.
 
     Partners see the results of the goals whose life area their consent covers, not the
-    meeting's notes (those are the social services' own), and no follow-up without such a goal.
+    meeting's notes (those are the social services' own), and no follow-up without such a goal:
+    selectors.plan_follow_ups cuts them.
     """
-    case, decision = policy.get_section_or_404(request.user, pk, SECTION)
     is_staff = decision.full
     plan = services.plan_of(case)
-    follow_ups = []
-    if plan is not None:
-        results = GoalResult.objects.select_related("goal__life_area")
-        for follow_up in plan.follow_ups.select_related("recorded_by").prefetch_related(
-            Prefetch("results", queryset=results)
-        ):
-            follow_up.shown_results = [
-                r
-                for r in follow_up.results.all()
-                if is_staff or r.goal.life_area.category_code in decision.categories
-            ]
-            if is_staff or follow_up.shown_results:
-                follow_ups.append(follow_up)
+    follow_ups = selectors.plan_follow_ups(plan, decision) if plan is not None else []
     may_write = (
         is_staff
         and plan is not None
@@ -218,17 +174,3 @@ def plan_follow_ups(request, pk: int):
             "may_write": may_write,
         },
     )
-
-
-case_urlpatterns = [
-    path(
-        "<int:pk>/handlingsplan/atgard/<int:measure_pk>/rapport/",
-        measure_report,
-        name="measure_report",
-    ),
-    path("<int:pk>/handlingsplan/uppfoljning/", plan_follow_up, name="plan_follow_up"),
-    path("<int:pk>/handlingsplan/uppfoljningar/", plan_follow_ups, name="plan_follow_ups"),
-]
-urlpatterns = [
-    path("mina-atgarder/", my_measures, name="my_measures"),
-]

@@ -3,23 +3,23 @@
 The plan is one document per case, edited as a whole by the case's social-services staff on one
 page. Each save is a new revision; the form carries the revision it showed, so a save based on
 an older one is refused (optimistic lock) and the user compares before saving again. A partner
-member reads the plan goal by goal: only goals whose life area their consent covers.
+member reads the plan goal by goal: only goals whose life area their consent covers, cut by
+selectors.py before anything reaches a template (the page, the revisions and the PDF alike).
 """
 
 from collections import Counter
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from insats.access import log, policy
-from insats.access.decorators import OBJECT, access_policy
+from insats.access.gate import case_view
 from insats.access.policy import Section
 from insats.cases.lifecycle import State
 from insats.cases.models import Case
@@ -29,6 +29,7 @@ from insats.organisations.models import LifeArea
 
 from .. import forms, selectors, services
 from ..models import ActionPlan, PlanMeasure, PlanRevision
+from ..selectors import AreaGroup
 
 SECTION = Section.PLAN
 # A plan is made once the case is enrolled (beviljad insats).
@@ -42,10 +43,6 @@ def _plan(case: Case) -> ActionPlan | None:
     return plan
 
 
-def _is_staff(decision: policy.Decision) -> bool:
-    return decision.full
-
-
 def _may_write(user, case: Case) -> bool:
     return bool(policy.decide_section(user, case, SECTION, write=True))
 
@@ -53,41 +50,11 @@ def _may_write(user, case: Case) -> bool:
 # --- Reading the plan -------------------------------------------------------------------------
 
 
-def _organisation(measure: PlanMeasure):
-    if measure.responsible_organisation_id:
-        return measure.responsible_organisation
-    if measure.responsible_member_id:
-        return measure.responsible_member.organisation
-    return None
-
-
-def _areas(plan: ActionPlan, decision: policy.Decision, today) -> list[dict]:
-    """The goals the user may see, grouped per life area, each measure marked for display.
-
-    A fixed number of queries whatever the number of goals, measures and reports."""
-    goals = selectors.visible_goals(plan, decision)
-    prefetch_related_objects(goals, "measures__responsible_member__organisation")
-    groups: dict[int, dict] = {}
-    for goal in goals:
-        goal.shown_measures = list(goal.measures.all())
-        for measure in goal.shown_measures:
-            measure.overdue = measure.is_overdue(today)
-            reports = list(measure.reports.all())
-            measure.latest_report = reports[0] if reports else None
-            measure.organisation = _organisation(measure)
-        area = goal.life_area
-        groups.setdefault(area.pk, {"area": area, "goals": []})["goals"].append(goal)
-    return sorted(
-        groups.values(), key=lambda g: (g["area"].position, g["area"].label, g["area"].pk)
-    )
-
-
-@access_policy(OBJECT)
-def plan_detail(request, pk: int):
-    case, decision = policy.get_section_or_404(request.user, pk, SECTION)
+@case_view(SECTION)
+def plan_detail(request, case, decision):
     plan = _plan(case)
     may_write = _may_write(request.user, case)
-    areas = _areas(plan, decision, timezone.localdate()) if plan else []
+    areas = selectors.plan_areas(plan, decision, timezone.localdate()) if plan else []
     return render(
         request,
         "plans/plan_detail.html",
@@ -96,24 +63,22 @@ def plan_detail(request, pk: int):
             "plan": plan,
             "areas": areas,
             "reportable": _reportable(request.user, case, decision, areas),
-            "is_staff": _is_staff(decision),
+            "is_staff": decision.full,
             "may_write": may_write and (plan is not None or case.state in ENROLLED),
             "enrolled": case.state in ENROLLED,
         },
     )
 
 
-def _reportable(user, case: Case, decision, areas) -> set[int]:
+def _reportable(user, case: Case, decision, areas: list[AreaGroup]) -> set[int]:
     """Measures the user may report on from the plan page (policy.decide_measure_report,
     without a query per measure): staff on an open case every shown one, a member their own."""
     if case.is_closed:
         return set()
-    shown = [m for area in areas for goal in area["goals"] for m in goal.shown_measures]
-    if _is_staff(decision):
+    shown = [m for group in areas for goal in group.goals for m in goal.measures]
+    if decision.full:
         return {m.pk for m in shown}
-    return {
-        m.pk for m in shown if m.responsible_member_id and m.responsible_member.user_id == user.pk
-    }
+    return {m.pk for m in shown if m.responsible_user_id == user.pk}
 
 
 # --- Editing the plan -------------------------------------------------------------------------
@@ -148,9 +113,8 @@ def _revision_choice(request) -> int | None:
         return None
 
 
-@access_policy(OBJECT)
-def plan_edit(request, pk: int):
-    case, decision = policy.get_section_or_404(request.user, pk, SECTION, write=True)
+@case_view(SECTION, write=True)
+def plan_edit(request, case, decision):
     plan = _plan(case)
     if plan is None and case.state not in ENROLLED:
         messages.error(request, _("Handlingsplanen görs när insatsen är beviljad."))
@@ -224,7 +188,9 @@ def plan_edit(request, pk: int):
             "measures": measures,
             "errors": forms.summary(form, goals, measures),
             "conflict": conflict if stale else "",
-            "saved_areas": _areas(plan, decision, timezone.localdate()) if stale else [],
+            "saved_areas": (
+                selectors.plan_areas(plan, decision, timezone.localdate()) if stale else []
+            ),
         },
     )
 
@@ -262,27 +228,6 @@ KIND_LABELS = {
     "removed": gettext_lazy("Borttagen"),
     "changed": gettext_lazy("Ändrad"),
 }
-
-
-def _visible_snapshot(snapshot: dict, allowed_labels: set[str] | None) -> dict:
-    """The snapshot as the user may read it: partners only goals (and their measures) of life
-    areas their consent covers. A snapshot names its areas by label; unknown labels are hidden."""
-    if allowed_labels is None:
-        return snapshot
-    goals = [g for g in snapshot.get("goals", []) if g.get("life_area") in allowed_labels]
-    ids = {g.get("id") for g in goals}
-    measures = [m for m in snapshot.get("measures", []) if m.get("goal") in ids]
-    return {**snapshot, "goals": goals, "measures": measures}
-
-
-def _allowed_labels(case: Case, decision: policy.Decision) -> set[str] | None:
-    if _is_staff(decision):
-        return None
-    return set(
-        LifeArea.objects.filter(
-            unit_id=case.unit_id, category_code__in=decision.categories
-        ).values_list("label", flat=True)
-    )
 
 
 def _summary(changes: list[services.Change]) -> str:
@@ -329,7 +274,7 @@ def _value(change: services.Change, value: str, snapshot: dict) -> str:
             return value
     if change.field == "after":
         names = {str(m.get("id")): m.get("what", "") for m in snapshot.get("measures", [])}
-        return names.get(value) or _("en åtgärd du inte ser")
+        return names.get(value) or str(selectors.HIDDEN_MEASURE)
     return value
 
 
@@ -348,15 +293,13 @@ def _readable(changes, old: dict, new: dict) -> list[dict]:
     ]
 
 
-@access_policy(OBJECT)
-def plan_revisions(request, pk: int):
-    case, decision = policy.get_section_or_404(request.user, pk, SECTION)
+@case_view(SECTION)
+def plan_revisions(request, case, decision):
     plan = _plan(case)
     revisions = list(plan.revisions.select_related("saved_by").order_by("number")) if plan else []
-    allowed = _allowed_labels(case, decision)
     before = None
     for revision in revisions:
-        shown = _visible_snapshot(revision.snapshot, allowed)
+        shown = selectors.visible_snapshot(revision.snapshot, decision)
         if before is None:
             revision.summary = _("Planen gjordes.")
         else:
@@ -369,26 +312,32 @@ def plan_revisions(request, pk: int):
     )
 
 
-def _number(request, name: str, default: int) -> int:
+def _number(request, name: str, default: int, numbers: list[int]) -> int:
+    """A revision number from the query string: one of the plan's revisions or 0 (no plan yet).
+
+    Anything else (garbage, negative, or too large for the database) is a 404 before any query
+    is made with it."""
     raw = request.GET.get(name, "")
     if raw == "":
         return default
     try:
-        return int(raw)
+        number = int(raw)
     except ValueError:
         raise Http404 from None
+    if number != 0 and number not in numbers:
+        raise Http404
+    return number
 
 
-@access_policy(OBJECT)
-def plan_compare(request, pk: int):
-    case, decision = policy.get_section_or_404(request.user, pk, SECTION)
+@case_view(SECTION)
+def plan_compare(request, case, decision):
     plan = _plan(case)
     if plan is None or plan.revision == 0:
         raise Http404
     numbers = list(plan.revisions.order_by("number").values_list("number", flat=True))
     latest = numbers[-1] if numbers else plan.revision
-    till = _number(request, "till", latest)
-    fran = _number(request, "fran", max(till - 1, 0))
+    till = _number(request, "till", latest, numbers)
+    fran = _number(request, "fran", max(till - 1, 0), numbers)
     wanted = {n for n in (fran, till) if n != 0}
     found = {
         r.number: r
@@ -398,9 +347,8 @@ def plan_compare(request, pk: int):
     }
     if wanted - set(found):
         raise Http404
-    allowed = _allowed_labels(case, decision)
-    old = _visible_snapshot(found[fran].snapshot, allowed) if fran else {}
-    new = _visible_snapshot(found[till].snapshot, allowed) if till else {}
+    old = selectors.visible_snapshot(found[fran].snapshot, decision) if fran else {}
+    new = selectors.visible_snapshot(found[till].snapshot, decision) if till else {}
     return render(
         request,
         "plans/plan_compare.html",
@@ -420,18 +368,18 @@ def plan_compare(request, pk: int):
 # --- Printing ---------------------------------------------------------------------------------
 
 
-def _print_rows(areas: list[dict]) -> list[dict]:
+def _print_rows(areas: list[AreaGroup]) -> list[dict]:
     """One table row per measure (a goal without measures gets one row), with the spans of the
     area and goal cells."""
     rows = []
     for group in areas:
         first_of_area = len(rows)
-        for goal in group["goals"]:
-            measures = goal.shown_measures or [None]
+        for goal in group.goals:
+            measures = goal.measures or (None,)
             for index, measure in enumerate(measures):
                 rows.append(
                     {
-                        "area": group["area"] if not rows[first_of_area:] else None,
+                        "area": group.area if not rows[first_of_area:] else None,
                         "goal": goal if index == 0 else None,
                         "goal_span": len(measures),
                         "measure": measure,
@@ -441,33 +389,22 @@ def _print_rows(areas: list[dict]) -> list[dict]:
     return rows
 
 
-@access_policy(OBJECT)
-def plan_pdf(request, pk: int):
-    case, decision = policy.get_section_or_404(request.user, pk, SECTION, log_as=log.Action.PRINT)
+@case_view(SECTION, log_as=log.Action.PRINT)
+def plan_pdf(request, case, decision):
     plan = _plan(case)
     if plan is None:
         raise Http404
     today = timezone.localdate()
-    areas = _areas(plan, decision, today)
+    areas = selectors.plan_areas(plan, decision, today)
     pdf = render_pdf(
         "documents/plan.html",
         {
             "case": case,
             "plan": plan,
             "rows": _print_rows(areas),
-            "is_staff": _is_staff(decision),
+            "is_staff": decision.full,
             "today": today,
         },
         request=request,
     )
     return pdf_response(pdf, f"handlingsplan-{case.number}.pdf")
-
-
-case_urlpatterns = [
-    path("<int:pk>/handlingsplan/", plan_detail, name="plan_detail"),
-    path("<int:pk>/handlingsplan/andra/", plan_edit, name="plan_edit"),
-    path("<int:pk>/handlingsplan/versioner/", plan_revisions, name="plan_revisions"),
-    path("<int:pk>/handlingsplan/jamfor/", plan_compare, name="plan_compare"),
-    path("<int:pk>/handlingsplan/handlingsplan.pdf", plan_pdf, name="plan_pdf"),
-]
-urlpatterns = []

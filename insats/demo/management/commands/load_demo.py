@@ -33,7 +33,7 @@ from insats.organisations.models import (
     Unit,
     User,
 )
-from insats.organisations.services import unit_create
+from insats.organisations.services import membership_grant, unit_create
 from insats.people.models import Guardian, Person
 from insats.people.personnummer import luhn_check_digit
 
@@ -255,7 +255,8 @@ class Command(BaseCommand):
                 is_staff=role == Role.ADMINISTRATOR,
                 is_superuser=role == Role.ADMINISTRATOR,
             )
-            Membership.objects.create(
+            membership_grant(  # logged like any grant, "by the system"
+                by=None,
                 user=user,
                 organisation=organisations[index, kind],
                 role=role,
