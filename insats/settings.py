@@ -62,9 +62,12 @@ INSTALLED_APPS = [
     "insats.documents",
     "insats.access",
     "insats.demo",
+    "insats.operations",
+    "insats.outbox",
 ]
 
 MIDDLEWARE = [
+    "insats.core.middleware.RequestIdMiddleware",  # first: every log line names its request
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -219,12 +222,29 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# One JSON object per line with the request id (insats.core.logging); LOG_FORMAT=text for
+# development. Django's own loggers lose their default handlers: the admin e-mail handler would
+# mail the whole request (POST data included) if ADMINS were ever set.
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "formatters": {
+        "json": {"()": "insats.core.logging.JsonFormatter"},
+        "text": {"()": "insats.core.logging.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "text" if os.environ.get("LOG_FORMAT") == "text" else "json",
+        }
+    },
+    "loggers": {"django": {"handlers": [], "level": LOG_LEVEL, "propagate": True}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
+
+# Bearer token for /metriker/ (Prometheus); without it the endpoint does not exist (404).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # --- Insats ---------------------------------------------------------------------------------
 INSATS_PAGE_SIZE = 25

@@ -6,7 +6,7 @@ from django.views.i18n import set_language
 
 from insats.access.decorators import PUBLIC, SIGNED_IN, access_policy
 from insats.consent import views as consent_views
-from insats.core import health
+from insats.core import errors, health, metrics
 from insats.core import views as core_views
 from insats.core.forms import LoginForm
 from insats.decisions import views as decision_views
@@ -30,6 +30,7 @@ urlpatterns = [
     path("sprak/", access_policy(PUBLIC)(set_language), name="set_language"),
     path("halsa/", health.liveness, name="health"),
     path("halsa/redo/", health.readiness, name="readiness"),
+    path("metriker/", metrics.metrics, name="metrics"),
     path("arenden/", include("insats.cases.urls")),
     path("personer/", include("insats.people.urls")),
     path("utlamnanden/", consent_views.disclosure_register, name="disclosure_register"),
@@ -43,3 +44,6 @@ urlpatterns = [
     path("personalsakerhet/", include("insats.staffsafety.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Renders without the database and shows the request id for support.
+handler500 = errors.server_error

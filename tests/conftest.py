@@ -15,6 +15,7 @@ from insats.organisations.models import Membership, Organisation, Role, User
 from insats.organisations.services import unit_create
 from insats.people.models import Person
 from insats.people.personnummer import luhn_check_digit
+from insats.staffsafety.models import SafetyChecklistItem
 
 PASSWORD = "test-password-123"
 
@@ -24,8 +25,12 @@ def restore_template_lists() -> None:
 
     A transactional test (the browser tests, live server) empties every table when it ends,
     migration data included; later tests in the same xdist worker need the templates back,
-    because every new unit copies them.
+    because every new unit copies them. The loaders run only when the last one's rows are
+    missing: a flush empties every table at once, and one query is far cheaper than the
+    loaders' hundred get_or_create calls before every test.
     """
+    if SafetyChecklistItem.objects.filter(unit__isnull=True).exists():
+        return
     for name in (
         "insats.organisations.migrations.0002_default_lists",
         "insats.organisations.migrations.0004_life_area_categories",

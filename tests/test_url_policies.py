@@ -20,7 +20,8 @@ from insats.access.decorators import OBJECT, PUBLIC, SIGNED_IN, access_policy
 KNOWN_POLICIES = {PUBLIC, SIGNED_IN, OBJECT}
 # Pages that must work without logging in; anything else public is a decision to review here.
 # The calendar feed is fetched by calendar programs: its secret, revocable token names the user.
-EXPECTED_PUBLIC = {"login", "set_language", "calendar_feed", "health", "readiness"}
+# The metrics are read by Prometheus: a bearer token (METRICS_TOKEN) protects them, 404 without.
+EXPECTED_PUBLIC = {"login", "set_language", "calendar_feed", "health", "readiness", "metrics"}
 
 
 @dataclass(frozen=True)

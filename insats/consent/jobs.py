@@ -6,13 +6,12 @@ makes sure a person hears about it. Idempotent: a consent is notified once.
 
 from datetime import date
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from insats.access import policy
 from insats.organisations.models import Role
+from insats.outbox.services import enqueue
 
 from .models import Consent
 
@@ -31,21 +30,22 @@ def notify_expired_consents(today: date) -> int:
         if not recipients:
             continue  # stays unnotified, so the notice goes out once someone has an address
         with transaction.atomic():
-            # Claim it first so two overlapping runs cannot both send.
+            # Claimed and enqueued in one transaction: two overlapping runs cannot both send,
+            # and the outbox delivers it after commit (a rolled-back run sends nothing).
             claimed = Consent.objects.filter(pk=consent.pk, expiry_notified_on__isnull=True).update(
                 expiry_notified_on=today
             )
             if not claimed:
                 continue
-            send_mail(
+            enqueue(
+                key=f"consent-expiry:{consent.pk}:{consent.valid_until}:{today}",
+                to=recipients,
                 subject=_("Samtycke har gått ut: %(alias)s") % {"alias": consent.case.alias},
-                message=_(
+                body=_(
                     "Samtycket i %(alias)s gällde till och med %(until)s. Samverkanspartner "
                     "ser inte längre ärendet. Ta ställning till ett nytt samtycke."
                 )
                 % {"alias": consent.case.alias, "until": consent.valid_until},
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=recipients,
             )
             sent += 1
     return sent

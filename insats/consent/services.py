@@ -15,8 +15,10 @@ from insats.access import log, policy
 from insats.access.gate.consent import require
 from insats.cases.lifecycle import State, Transition
 from insats.cases.models import Case, CaseMember
+from insats.core.integrity import only_one
 from insats.organisations.models import NO_CASE_CONTENT_ROLES, Membership, Organisation
 
+from . import files as scan_files
 from . import rules
 from .files import validate_scan
 from .models import Consent, Disclosure, EndReason
@@ -191,26 +193,41 @@ def consents_end_with_case(
 
 @transaction.atomic
 def consent_attach_scan(*, consent: Consent, by, upload) -> Consent:
+    """Store a (new or replacing) scan the way the database stores rows: the new file is
+    written under a new name first, the row names it in this transaction, and the old file is
+    removed only after commit; a rollback leaves the old file and row as they were."""
     decision = _require(by, policy.Action.MANAGE_CONSENT, consent.case)
     content_type = validate_scan(upload)
-    if consent.scan:
-        consent.scan.delete(save=False)
-    consent.scan.save(f"samtycke-{consent.pk}{_EXTENSIONS[content_type]}", upload, save=False)
-    consent.scan_content_type = content_type
-    consent.scan_uploaded_at = timezone.now()
-    consent.save(update_fields=["scan", "scan_content_type", "scan_uploaded_at"])
-    log.record(
-        user=by,
-        action=log.Action.CHANGE,
-        object_type="consent_scan",
-        case=consent.case,
-        object_id=consent.pk,
-        grounds=decision.grounds,
+    # The row locked and read again: a concurrent replacement's file is the one to remove.
+    old_name = Consent.objects.select_for_update().values_list("scan", flat=True).get(pk=consent.pk)
+    storage = consent.scan.storage
+    new_name = scan_files.write_new(
+        consent.scan, scan_files.scan_name(consent.pk, content_type), upload
     )
+    try:
+        consent.scan_content_type = content_type
+        consent.scan_uploaded_at = timezone.now()
+        consent.save(update_fields=["scan", "scan_content_type", "scan_uploaded_at"])
+        log.record(
+            user=by,
+            action=log.Action.CHANGE,
+            object_type="consent_scan",
+            case=consent.case,
+            object_id=consent.pk,
+            grounds=decision.grounds,
+        )
+    except BaseException:
+        # This write is rolled back: the row keeps naming the old file, the new one goes.
+        consent.scan.name = old_name
+        scan_files.discard(storage, new_name)
+        raise
+    if old_name and old_name != new_name:
+        scan_files.remove_after_commit(storage, old_name)
     return consent
 
 
-_EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+def _is_member(case: Case, user) -> bool:
+    return case.members.filter(user=user, removed_at__isnull=True).exists()
 
 
 @transaction.atomic
@@ -225,16 +242,19 @@ def member_add_user(*, case: Case, by, user, organisation: Organisation, functio
         raise ValidationError(
             {"user": _("Användaren har ingen roll i den organisationen i enhetens samverkan.")}
         )
-    if case.members.filter(user=user, removed_at__isnull=True).exists():
-        raise ValidationError({"user": _("Användaren är redan med i gruppen.")})
-    member = CaseMember.objects.create(
-        case=case,
-        user=user,
-        organisation=organisation,
-        function=function,
-        added_by=by,
-        has_confidentiality_duty=True,
-    )
+    already = {"user": _("Användaren är redan med i gruppen.")}
+    if _is_member(case, user):
+        raise ValidationError(already)
+    # Two requests can pass the check together; the constraint stops the second.
+    with only_one(CaseMember, "casemember_unique_active_user", already):
+        member = CaseMember.objects.create(
+            case=case,
+            user=user,
+            organisation=organisation,
+            function=function,
+            added_by=by,
+            has_confidentiality_duty=True,
+        )
     log.record(
         user=by,
         action=log.Action.CREATE,

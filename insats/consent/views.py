@@ -1,5 +1,6 @@
 """Consent, group membership and disclosure pages of a case, and the unit's disclosure register."""
 
+import logging
 from datetime import date
 
 from django.contrib import messages
@@ -36,6 +37,8 @@ from .forms import (
     ScanForm,
 )
 from .models import Consent
+
+logger = logging.getLogger(__name__)
 
 
 def _detail_page(request, case: Case, consent: Consent, scan_form, status: int = 200):
@@ -262,8 +265,35 @@ def consent_scan_upload(request, case, decision, consent):
     child=CONSENT_SCAN,
 )
 def consent_scan_download(request, case, decision, consent):
+    """The scan as an attachment. A row naming a file that is not in the files directory (a
+    database restored without its files, a file removed by hand) is a Swedish message back on
+    the consent, a refusal in the access log and an error for the operators, never a 500."""
+    try:
+        scan = consent.scan.open("rb")
+    except OSError:
+        logger.error(
+            "Consent scan file missing: consent %s of case %s names %r, not found in %s",
+            consent.pk,
+            case.pk,
+            consent.scan.name,
+            consent.scan.storage.location,
+        )
+        log.record(
+            user=request.user,
+            action=log.Action.DENIED,
+            object_type="consent_scan",
+            case=case,
+            object_id=consent.pk,
+            grounds=decision.grounds,
+            detail="file missing",
+        )
+        messages.error(
+            request,
+            _("Den inskannade blanketten saknas i filarkivet. Kontakta systemförvaltningen."),
+        )
+        return redirect("consent_detail", pk=case.pk, consent_pk=consent.pk)
     response = FileResponse(
-        consent.scan.open("rb"),
+        scan,
         content_type=consent.scan_content_type,
         as_attachment=True,
         filename=f"samtycke-{case.number}-{consent.pk}"

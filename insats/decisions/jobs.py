@@ -6,13 +6,12 @@ decision with a new date, which is then reminded in its turn.
 
 from datetime import date, timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from insats.access import policy
 from insats.organisations.models import Role
+from insats.outbox.services import enqueue
 
 from .models import CaseDecision
 from .services import ENROLLED_STATES, current_review
@@ -48,15 +47,16 @@ def notify_due_reviews(today: date) -> int:
             ).update(review_reminded_on=today)
             if not claimed:
                 continue
-            send_mail(
+            # Enqueued with the claim: delivered after commit (jobs of insats.outbox).
+            enqueue(
+                key=f"review-reminder:{decision.pk}:{decision.review_on}:{today}",
+                to=recipients,
                 subject=_("Bistånd ska omprövas: %(alias)s") % {"alias": decision.case.alias},
-                message=_(
+                body=_(
                     "Biståndet i %(alias)s ska omprövas senast %(day)s. Registrera omprövningen "
                     "under Beslut i ärendet."
                 )
                 % {"alias": decision.case.alias, "day": decision.review_on.isoformat()},
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=recipients,
             )
             sent += 1
     return sent

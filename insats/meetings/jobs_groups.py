@@ -8,13 +8,12 @@ in its turn. Contacts due for review are shown on the collaboration overview, no
 
 from datetime import date, timedelta
 
-from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from insats.access import policy
 from insats.organisations.models import Role
+from insats.outbox.services import enqueue
 
 from .models import Agreement
 
@@ -39,13 +38,16 @@ def remind_reviews(today: date) -> int:
         if not recipients:
             continue  # stays unreminded until a supervisor has an address
         with transaction.atomic():
-            # Claim it first so two overlapping runs cannot both send.
+            # Claimed and enqueued in one transaction: two overlapping runs cannot both send;
+            # the outbox delivers it after commit.
             claimed = Agreement.objects.filter(
                 pk=agreement.pk, review_reminded_on__isnull=True, review_on=agreement.review_on
             ).update(review_reminded_on=today)
             if not claimed:
                 continue
-            EmailMessage(
+            enqueue(
+                key=f"agreement-review:{agreement.pk}:{agreement.review_on}:{today}",
+                to=recipients,
                 subject=_("%(kind)s ska ses över: %(title)s")
                 % {"kind": agreement.get_kind_display(), "title": agreement.title},
                 body=_(
@@ -60,8 +62,6 @@ def remind_reviews(today: date) -> int:
                     "dated": agreement.dated_on.isoformat(),
                     "review": agreement.review_on.isoformat(),
                 },
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=recipients,
-            ).send()
+            )
             sent += 1
     return sent

@@ -70,6 +70,15 @@ class GroupMember(models.Model):
 
     class Meta:
         ordering = ["organisation__name", "pk"]
+        constraints = [
+            # A user sits in a group once at a time (services_groups.member_add checks first;
+            # this stops two requests that pass the check together).
+            models.UniqueConstraint(
+                fields=["group", "user"],
+                condition=models.Q(removed_at__isnull=True, user__isnull=False),
+                name="groupmember_unique_active_user",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.display_name
@@ -334,6 +343,20 @@ class AgendaItem(models.Model):
         verbose_name = _("punkt på dagordningen")
         verbose_name_plural = _("punkter på dagordningen")
         ordering = ["part", "position", "pk"]
+        constraints = [
+            # A case, or a returnee, is on a meeting's agenda once (services_agenda checks
+            # first; these stop two requests that pass the check together).
+            models.UniqueConstraint(
+                fields=["meeting", "case"],
+                condition=models.Q(case__isnull=False),
+                name="agendaitem_one_per_case",
+            ),
+            models.UniqueConstraint(
+                fields=["meeting", "returnee"],
+                condition=models.Q(returnee__isnull=False),
+                name="agendaitem_one_per_returnee",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

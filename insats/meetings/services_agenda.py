@@ -9,6 +9,7 @@ case. Every write and every read of an item's details is logged (object_type "ag
 "task").
 """
 
+from contextlib import nullcontext
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from insats.access import log, policy
 from insats.cases.models import Case
 from insats.casework.models import Returnee
+from insats.core.integrity import only_one
 
 from .models import AgendaItem, Meeting, Task
 from .selectors_agenda import Part, responsible_users, sort_items
@@ -75,6 +77,26 @@ def log_item_read(user, item: AgendaItem, *, action: str = log.Action.VIEW) -> N
 # --- Items ------------------------------------------------------------------------------------
 
 
+def _already(field: str) -> dict:
+    if field == "case":
+        return {"case": _("Ärendet finns redan på dagordningen.")}
+    return {"returnee": _("Återvändaren finns redan på dagordningen.")}
+
+
+def _on_agenda(others, **lookup) -> bool:
+    return others.filter(**lookup).exists()
+
+
+def _only_once(case: Case | None, returnee: Returnee | None):
+    """Write in a savepoint where a second item for the same case or returnee becomes the
+    check's message: two requests can pass _check_item together, the constraint stops one."""
+    if case is not None:
+        return only_one(AgendaItem, "agendaitem_one_per_case", _already("case"))
+    if returnee is not None:
+        return only_one(AgendaItem, "agendaitem_one_per_returnee", _already("returnee"))
+    return nullcontext()
+
+
 def _check_item(
     meeting: Meeting,
     part: str,
@@ -97,8 +119,8 @@ def _check_item(
             raise ValidationError({"case": _("Ärendet hör inte till mötets enhet.")})
         if case.is_closed and (item is None or item.case_id != case.pk):
             raise ValidationError({"case": _("Ärendet är avslutat och kan inte tas upp.")})
-        if others.filter(case=case).exists():
-            raise ValidationError({"case": _("Ärendet finns redan på dagordningen.")})
+        if _on_agenda(others, case=case):
+            raise ValidationError(_already("case"))
         return title or case.alias
     if case is not None:
         raise ValidationError(_("Endast den individuella delen har punkter om ärenden."))
@@ -106,8 +128,8 @@ def _check_item(
         if returnee is not None:
             if returnee.unit_id != meeting.unit_id:
                 raise ValidationError({"returnee": _("Återvändaren hör inte till mötets enhet.")})
-            if others.filter(returnee=returnee).exists():
-                raise ValidationError({"returnee": _("Återvändaren finns redan på dagordningen.")})
+            if _on_agenda(others, returnee=returnee):
+                raise ValidationError(_already("returnee"))
             default = returnee.case.alias if returnee.case_id else returnee.name
             return title or default or _("Återvändare")
         if not title:
@@ -133,16 +155,17 @@ def item_create(
 ) -> AgendaItem:
     title = _check_item(meeting, part, case, returnee, title, None)
     last = AgendaItem.objects.filter(meeting=meeting, part=part).aggregate(m=Max("position"))["m"]
-    item = AgendaItem.objects.create(
-        meeting=meeting,
-        part=part,
-        position=0 if last is None else last + 1,
-        case=case,
-        returnee=returnee,
-        title=title[:200],
-        preparation=preparation.strip(),
-        registered_by=by,
-    )
+    with _only_once(case, returnee):
+        item = AgendaItem.objects.create(
+            meeting=meeting,
+            part=part,
+            position=0 if last is None else last + 1,
+            case=case,
+            returnee=returnee,
+            title=title[:200],
+            preparation=preparation.strip(),
+            registered_by=by,
+        )
     _log(by, log.Action.CREATE, ITEM, meeting, item, object_id=item.pk, detail=f"part={part}")
     return item
 
@@ -162,7 +185,8 @@ def item_update(
     item.case = case
     item.returnee = returnee
     item.preparation = preparation.strip()
-    item.save()
+    with _only_once(case, returnee):
+        item.save()
     _log(by, log.Action.CHANGE, ITEM, meeting, item, object_id=item.pk, detail=f"part={item.part}")
     return item
 

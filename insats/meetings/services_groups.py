@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from insats.access import log, policy
 from insats.cases.lifecycle import STAFF
+from insats.core.integrity import only_one
 from insats.organisations.models import Membership, Organisation, Role, Unit
 
 from .models import Agreement, Contact, DistrictChecklist, Group, GroupMember
@@ -98,6 +99,10 @@ def member_candidates(unit: Unit):
     )
 
 
+def _is_member(group: Group, user) -> bool:
+    return group.members.filter(user=user, removed_at__isnull=True).exists()
+
+
 @transaction.atomic
 def member_add(
     *,
@@ -113,6 +118,7 @@ def member_add(
     policy.require_staff(by, group.unit_id)
     name, email, function = name.strip(), email.strip(), function.strip()
     errors: dict = {}
+    already = _("Användaren är redan med i gruppen.")
     _check_organisation(organisation, group.unit, errors)
     if user is not None:
         if name or email:
@@ -126,8 +132,8 @@ def member_add(
             errors["user"] = _(
                 "Användaren har ingen aktiv roll i den organisationen inom enhetens samverkan."
             )
-        elif group.members.filter(user=user, removed_at__isnull=True).exists():
-            errors["user"] = _("Användaren är redan med i gruppen.")
+        elif _is_member(group, user):
+            errors["user"] = already
     else:
         if not name:
             errors["name"] = _("Ange personens namn.")
@@ -135,14 +141,16 @@ def member_add(
             errors["email"] = _("Ange personens e-postadress, så att kallelser kan skickas.")
     if errors:
         raise ValidationError(errors)
-    member = GroupMember.objects.create(
-        group=group,
-        user=user,
-        name="" if user is not None else name,
-        email="" if user is not None else email,
-        organisation=organisation,
-        function=function,
-    )
+    # Two requests can pass the check together; the constraint stops the second.
+    with only_one(GroupMember, "groupmember_unique_active_user", {"user": already}):
+        member = GroupMember.objects.create(
+            group=group,
+            user=user,
+            name="" if user is not None else name,
+            email="" if user is not None else email,
+            organisation=organisation,
+            function=function,
+        )
     log.record(
         user=by,
         action=log.Action.CREATE,
@@ -395,6 +403,10 @@ def answers_of(checklist: DistrictChecklist | None) -> list[Answer]:
     return rows
 
 
+def _locked_checklist(unit: Unit, year: int) -> DistrictChecklist | None:
+    return DistrictChecklist.objects.select_for_update().filter(unit=unit, year=year).first()
+
+
 @transaction.atomic
 def checklist_save(*, unit: Unit, by, year: int, answers: dict) -> DistrictChecklist:
     """Save the year's answers: {code: {"yes": bool, "note": str}} for each of the questions."""
@@ -412,13 +424,20 @@ def checklist_save(*, unit: Unit, by, year: int, answers: dict) -> DistrictCheck
         cleaned[code] = {"yes": yes, "note": str(answer.get("note") or "").strip()}
     if errors:
         raise ValidationError(errors)
-    checklist = DistrictChecklist.objects.select_for_update().filter(unit=unit, year=year).first()
+    checklist = _locked_checklist(unit, year)
     created = checklist is None
     if created:
         checklist = DistrictChecklist(unit=unit, year=year)
     checklist.answers = cleaned
     checklist.answered_by = by
-    checklist.save()
+    # Two first saves of the year can both find no row (nothing to lock); the second is told
+    # rather than silently replacing answers it never saw.
+    with only_one(
+        DistrictChecklist,
+        "districtchecklist_one_per_year",
+        _("Någon annan sparade checklistan samtidigt. Kontrollera svaren och spara igen."),
+    ):
+        checklist.save()
     log.record(
         user=by,
         action=log.Action.CREATE if created else log.Action.CHANGE,

@@ -29,11 +29,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from email.mime.text import MIMEText
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -42,6 +40,7 @@ from django.utils.translation import gettext_lazy
 from insats.access import log, policy
 from insats.cases.lifecycle import STAFF
 from insats.organisations.models import Membership, Organisation, Unit
+from insats.outbox.services import Attachment, enqueue
 
 from . import ics
 from .models import CalendarFeed, Group, Invitation, Meeting
@@ -554,8 +553,9 @@ def send_invitations(*, meeting: Meeting, by, link: str = "") -> SendResult:
     refused = without_ground(meeting, invitations)
     grounded = [i for i in invitations if i.pk not in refused]
     reachable = [i for i in grounded if address_of(i)]
-    sent = _send(meeting, reachable, link=link)
-    Invitation.objects.filter(pk__in=[i.pk for i in reachable]).update(sent_at=timezone.now())
+    now = timezone.now()
+    sent = _send(meeting, reachable, link=link, sent_at=now)
+    Invitation.objects.filter(pk__in=[i.pk for i in reachable]).update(sent_at=now)
     log.record(
         user=by,
         action=log.Action.EXPORT,
@@ -568,20 +568,39 @@ def send_invitations(*, meeting: Meeting, by, link: str = "") -> SendResult:
     return SendResult(sent, len(grounded) - len(reachable), len(refused))
 
 
-def _send(meeting: Meeting, invitations: list[Invitation], *, method=None, link="") -> int:
-    """Mail each invitation (with an address, to a user still working in the unit)."""
+def _send(
+    meeting: Meeting, invitations: list[Invitation], *, method=None, link="", sent_at=None
+) -> int:
+    """Mail each invitation (with an address, to a user still working in the unit): enqueued
+    in the caller's transaction, delivered by the outbox after commit, so a rolled-back change
+    or cancellation sends nothing and no request waits on the mail server.
+
+    The key names the mail: a cancellation by the invitation and the calendar SEQUENCE it
+    cancels; an invitation also by the moment it is stamped as sent (sent_at), since the
+    planner may send the same SEQUENCE again on purpose."""
     refused = without_ground(meeting, invitations)
-    messages = [
-        m
-        for m in (_message(meeting, i, method, link) for i in invitations if i.pk not in refused)
-        if m
-    ]
-    if messages:
-        get_connection().send_messages(messages)
-    return len(messages)
+    sent = 0
+    for invitation in invitations:
+        if invitation.pk in refused:
+            continue
+        message = _message(meeting, invitation, method, link)
+        if message is None:
+            continue
+        kind, address, subject, body, attachment = message
+        stamp = f":{sent_at.isoformat()}" if kind != ics.CANCEL and sent_at else ""
+        enqueue(
+            key=f"meeting-{kind.lower()}:{invitation.pk}:{meeting.sequence}{stamp}",
+            to=[address],
+            subject=subject,
+            body=body,
+            attachments=[attachment],
+        )
+        sent += 1
+    return sent
 
 
 def _message(meeting: Meeting, invitation: Invitation, method: str | None, link: str):
+    """(method, address, subject, body, calendar attachment), or None without an address."""
     address = address_of(invitation)
     if not address:
         return None
@@ -604,17 +623,9 @@ def _message(meeting: Meeting, invitation: Invitation, method: str | None, link:
         body = "\n\n".join(
             [intro, ics.description(meeting, shows_case, link if reader.user else "")]
         )
-    message = EmailMessage(
-        subject=subject,
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[address],
-    )
-    part = MIMEText(content.decode("utf-8"), "calendar", "utf-8")
-    part.set_param("method", method)
-    part.add_header("Content-Disposition", "attachment", filename="mote.ics")
-    message.attach(part)
-    return message
+    # The METHOD parameter must be on the calendar part for mail clients to act on it.
+    calendar = Attachment("mote.ics", content, f"text/calendar; method={method}; charset=utf-8")
+    return method, address, subject, body, calendar
 
 
 # --- Personal calendar feeds --------------------------------------------------------------------

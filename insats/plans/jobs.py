@@ -1,8 +1,9 @@
 """Daily reminders for the action plans: measures that have become overdue, follow-ups missed.
 
 Idempotent and catching up: each overdue measure is reminded once (until its due date
-changes), each missed follow-up date once; the reminder is claimed in the database before the
-e-mail goes out, so two overlapping runs cannot both send it.
+changes), each missed follow-up date once; the reminder is claimed in the database and its
+e-mail enqueued in the same transaction (insats.outbox delivers it after commit), so two
+overlapping runs cannot both send it.
 
 An e-mail says no more than its recipient may see: the case's alias, never the person's name;
 the measure's text only to the user responsible for it, and only while they may see it (staff
@@ -11,8 +12,6 @@ of the case's unit, or a member whose consent covers the goal's life area).
 
 from datetime import date
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import TruncDate
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from insats.access import policy
 from insats.cases.lifecycle import CLOSED_STATES
+from insats.outbox.services import enqueue
 
 from .models import ActionPlan, PlanFollowUp, PlanMeasure
 
@@ -54,22 +54,22 @@ def _remind_measures(today: date) -> int:
                 status__in=PlanMeasure.OPEN,
             ).update(overdue_reminded_on=today)
             if claimed:
-                _send_measure_reminder(measure, user)
+                _send_measure_reminder(measure, user, today)
                 sent += 1
     return sent
 
 
-def _send_measure_reminder(measure: PlanMeasure, user) -> None:
+def _send_measure_reminder(measure: PlanMeasure, user, today: date) -> None:
     alias = measure.plan.case.alias
-    send_mail(
+    enqueue(
+        key=f"measure-overdue:{measure.pk}:{measure.due_on}:{today}",
+        to=[user.email],
         subject=_("Åtgärd försenad: %(alias)s") % {"alias": alias},
-        message=_(
+        body=_(
             'Åtgärden "%(what)s" i handlingsplanen för %(alias)s skulle vara klar '
             "%(day)s. Rapportera hur det går under Mina åtgärder."
         )
         % {"what": measure.what, "alias": alias, "day": measure.due_on.isoformat()},
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[user.email],
     )
 
 
@@ -127,16 +127,16 @@ def _remind_follow_ups(today: date) -> int:
                 continue
             alias = plan.case.alias
             day = timezone.localtime(plan.next_follow_up_at).date()
-            send_mail(
+            enqueue(
+                key=f"follow-up-missed:{plan.pk}:{plan.next_follow_up_at.isoformat()}:{today}",
+                to=[coordinator.email],
                 subject=_("Uppföljning av handlingsplan saknas: %(alias)s") % {"alias": alias},
-                message=_(
+                body=_(
                     "Handlingsplanen för %(alias)s skulle följas upp %(day)s, men ingen "
                     "uppföljning är registrerad. Registrera uppföljningen under Handlingsplan i "
                     "ärendet, eller ange ett nytt datum för nästa uppföljning."
                 )
                 % {"alias": alias, "day": day.isoformat()},
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[coordinator.email],
             )
             sent += 1
     return sent

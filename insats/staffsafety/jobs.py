@@ -5,15 +5,16 @@ date (or, for someone who never had a talk, the fact that they have none) is rem
 staff member (SafetyTalkReminder); a new talk moves the due date, which is reminded in its turn.
 """
 
+import hashlib
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from insats.organisations.models import Membership, Unit
+from insats.outbox.services import enqueue
 
 from . import selectors
 from .models import SafetyTalkReminder
@@ -65,7 +66,11 @@ def _remind_unit(unit: Unit, today: date) -> int:
                         _("%(name)s: nästa samtal senast %(due)s")
                         % {"name": name, "due": row.next_due.isoformat()}
                     )
-            message = EmailMessage(
+            # The key names the reminders claimed, so a rerun never enqueues them twice.
+            claims = ",".join(sorted(f"{row.user.pk}:{_due_key(row)}" for row in claimed))
+            enqueue(
+                key=f"safety-talks:{unit.pk}:{today}:{hashlib.sha256(claims.encode()).hexdigest()}",
+                to=recipients,
                 subject=_("Säkerhetssamtal att hålla – %(unit)s") % {"unit": unit.name},
                 body=_(
                     "Följande medarbetare i %(unit)s ska ha ett säkerhetssamtal inom 30 dagar "
@@ -73,18 +78,18 @@ def _remind_unit(unit: Unit, today: date) -> int:
                     "Dokumentera samtalen under Personalsäkerhet."
                 )
                 % {"unit": unit.name, "lines": "\n".join(f"- {line}" for line in lines)},
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=recipients,
             )
-        # Sent inside the transaction: if sending fails, the claims roll back and the next run
-        # tries again.
-        message.send()
+        # Enqueued with the claims: the outbox delivers it after commit, with retries.
     return 1
+
+
+def _due_key(row) -> str:
+    return row.next_due.isoformat() if row.next_due else NEVER
 
 
 def _claim(unit: Unit, row, today: date) -> bool:
     """Mark this due date as reminded; False when an earlier (or concurrent) run did."""
-    key = row.next_due.isoformat() if row.next_due else NEVER
+    key = _due_key(row)
     try:
         with transaction.atomic():
             _reminder, created = SafetyTalkReminder.objects.get_or_create(

@@ -6,12 +6,10 @@ signs or changes their own talk or checklist. Every write is logged. A signed ta
 a correction is documented as a new talk.
 """
 
-import smtplib
 from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone, translation
@@ -19,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from insats.access import log, policy
 from insats.organisations.models import Unit
+from insats.outbox.services import Attachment, enqueue
 
 from . import selectors
 from .models import (
@@ -255,17 +254,17 @@ def _validate_recipient(name: str, email: str) -> dict:
     return errors
 
 
-@transaction.atomic
 def talk_share(*, talk: SafetyTalk, by, name: str, email: str, connection=None) -> SafetyTalk:
     """Send the signed talk as a PDF to the security officer and record that it was shared.
 
-    The e-mail goes out before anything is recorded: if it cannot be sent, nothing is saved
-    and the supervisor is told to try again. Sharing again (e.g. to a new officer) records the
-    latest; the access log keeps every one.
+    The PDF is made before the talk's row is locked (WeasyPrint takes its time); the e-mail is
+    enqueued in the transaction that records the share, and the outbox delivers it after
+    commit, with retries, so the supervisor never waits on the mail server and a rolled-back
+    share sends nothing. Sharing again (e.g. to a new officer) records the latest; the access
+    log keeps every one. `connection` is no longer used (mail goes through the outbox).
     """
     from .pdf import talk_pdf  # WeasyPrint is heavy; only load it when a PDF is made
 
-    talk = SafetyTalk.objects.select_for_update().get(pk=talk.pk)
     refusal = share_refusal(talk, by)
     if refusal:
         raise ValidationError(refusal)
@@ -273,53 +272,54 @@ def talk_share(*, talk: SafetyTalk, by, name: str, email: str, connection=None) 
     if errors:
         raise ValidationError(errors)
     name, email = name.strip(), email.strip()
-    talk = selectors.talk_with_people(talk.pk)
+    shown = selectors.talk_with_people(talk.pk)
     with translation.override(settings.LANGUAGE_CODE):
-        pdf = talk_pdf(talk)
+        pdf = talk_pdf(shown)
         values = {
             "name": name,
-            "employee": talk.employee.get_full_name() or talk.employee.get_username(),
-            "date": talk.held_on.isoformat(),
-            "unit": talk.unit.name,
-            "signer": talk.signed_by.get_full_name() or talk.signed_by.get_username(),
-            "signed": timezone.localtime(talk.signed_at).date().isoformat(),
+            "employee": shown.employee.get_full_name() or shown.employee.get_username(),
+            "date": shown.held_on.isoformat(),
+            "unit": shown.unit.name,
+            "signer": shown.signed_by.get_full_name() or shown.signed_by.get_username(),
+            "signed": timezone.localtime(shown.signed_at).date().isoformat(),
             "by": by.get_full_name() or by.get_username(),
         }
-        message = EmailMessage(
-            subject=_("Säkerhetssamtal med %(employee)s %(date)s – %(unit)s") % values,
-            body=_(
+        subject = _("Säkerhetssamtal med %(employee)s %(date)s – %(unit)s") % values
+        body = (
+            _(
                 "Hej %(name)s,\n\nBifogat finns dokumentationen av säkerhetssamtalet med "
                 "%(employee)s den %(date)s, undertecknad av %(signer)s den %(signed)s.\n\n"
                 "Med vänlig hälsning\n%(by)s, %(unit)s"
             )
-            % values,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[email],
-            connection=connection,
+            % values
         )
-    message.attach(f"sakerhetssamtal-{talk.held_on:%Y-%m-%d}-{talk.pk}.pdf", pdf, "application/pdf")
-    try:
-        message.send()
-    except (smtplib.SMTPException, OSError) as exc:
-        raise ValidationError(
-            _(
-                "E-postmeddelandet kunde inte skickas. Försök igen senare eller kontakta "
-                "systemadministratören."
-            )
-        ) from exc
-    talk.shared_on = timezone.localdate()
-    talk.shared_with_name = name
-    talk.shared_with_email = email
-    talk.shared_by = by
-    talk.save(update_fields=["shared_on", "shared_with_name", "shared_with_email", "shared_by"])
-    log.record(
-        user=by,
-        action=log.Action.EXPORT,
-        object_type="safety_talk",
-        unit_id=talk.unit_id,
-        object_id=talk.pk,
-        detail=f"shared_with={email}",
-    )
+    filename = f"sakerhetssamtal-{shown.held_on:%Y-%m-%d}-{shown.pk}.pdf"
+    with transaction.atomic():
+        talk = SafetyTalk.objects.select_for_update().get(pk=talk.pk)
+        refusal = share_refusal(talk, by)  # again under the lock: it may have changed meanwhile
+        if refusal:
+            raise ValidationError(refusal)
+        today = timezone.localdate()
+        enqueue(  # a signed talk is frozen, so the PDF made above is still what was signed
+            key=f"safety-talk-share:{talk.pk}:{email.lower()}:{today}",
+            to=[email],
+            subject=subject,
+            body=body,
+            attachments=[Attachment(filename, pdf, "application/pdf")],
+        )
+        talk.shared_on = today
+        talk.shared_with_name = name
+        talk.shared_with_email = email
+        talk.shared_by = by
+        talk.save(update_fields=["shared_on", "shared_with_name", "shared_with_email", "shared_by"])
+        log.record(
+            user=by,
+            action=log.Action.EXPORT,
+            object_type="safety_talk",
+            unit_id=talk.unit_id,
+            object_id=talk.pk,
+            detail=f"shared_with={email}",
+        )
     return talk
 
 

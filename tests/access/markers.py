@@ -160,6 +160,9 @@ RULES: dict[str, Rule | None] = {
     "access.AccessLogHead": None,
     "reporting.PreparedFigures": None,  # de-identified figures
     "core.JobRun": None,  # the daily jobs' own bookkeeping
+    # Generated copies of e-mail, shown on no page: the crawl reads the mail as delivered.
+    "outbox.OutboundMessage": None,
+    "outbox.OutboundAttachment": None,
     # The person: name and number are shown with the case to everyone who may see it
     # (cases/selectors.search_q: "the policy shows the person of every case it lets a user
     # see"); contact details only on the person page (staff).

@@ -3,6 +3,7 @@
 SPEC §5, §6 ("signed consent is kept") and §7 (access log on every read).
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -113,15 +114,19 @@ def test_the_file_name_of_the_upload_is_never_used_for_storage(unit_a, consented
     consent.refresh_from_db()
     path = Path(consent.scan.path).resolve()
     assert path.is_relative_to(media.resolve())
-    assert path.name == f"samtycke-{consent.pk}.pdf"
+    # A fresh name per upload, so a replacement never overwrites the file it replaces.
+    assert re.fullmatch(rf"samtycke-{consent.pk}-\d{{14}}-[0-9a-f]{{8}}\.pdf", path.name)
     assert stored_files(media) == [path]
 
 
-def test_a_new_scan_replaces_the_old_file(unit_a, consented, media, login):
+def test_a_new_scan_replaces_the_old_file(
+    unit_a, consented, media, login, django_capture_on_commit_callbacks
+):
     case, consent = consented
     client = login(unit_a.coordinator)
     upload(client, case, consent, "forsta.pdf", PDF)
-    upload(client, case, consent, "andra.png", PNG)
+    with django_capture_on_commit_callbacks(execute=True):  # the old file goes after commit
+        upload(client, case, consent, "andra.png", PNG)
     consent.refresh_from_db()
     assert consent.scan_content_type == "image/png"
     assert [p.read_bytes() for p in stored_files(media)] == [PNG]

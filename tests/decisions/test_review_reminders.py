@@ -15,6 +15,7 @@ from insats.decisions.jobs import REMIND_DAYS_BEFORE, notify_due_reviews
 from insats.decisions.models import CaseDecision
 from insats.organisations.models import DischargeReason, LegalReference, Membership
 from tests import builders
+from tests.outbox.helpers import deliver
 
 
 @pytest.fixture
@@ -66,6 +67,7 @@ def test_a_due_review_is_sent_once_to_the_units_supervisors(reachable, mailoutbo
     case, decision = due_in(reachable, 10)
 
     assert notify_due_reviews(today) == 1
+    deliver()
     assert len(mailoutbox) == 1
     message = mailoutbox[0]
     assert message.to == supervisor_addresses(reachable)
@@ -82,6 +84,7 @@ def test_the_job_is_idempotent(reachable, mailoutbox):
     assert notify_due_reviews(today) == 1
     assert notify_due_reviews(today) == 0
     assert notify_due_reviews(today + timedelta(days=1)) == 0
+    deliver()
     assert len(mailoutbox) == 1
 
 
@@ -94,6 +97,7 @@ def test_one_mail_per_due_review(reachable, unit_b, mailoutbox):
 
     assert notify_due_reviews(today) == 3
     # Case numbers restart per unit, so aliases may repeat across units: group by recipients.
+    deliver()
     ours = [m.subject for m in mailoutbox if m.to == supervisor_addresses(reachable)]
     assert sorted(ours) == sorted(
         [f"Bistånd ska omprövas: {overdue.alias}", f"Bistånd ska omprövas: {soon.alias}"]
@@ -112,6 +116,7 @@ def test_a_review_in_six_months_waits_until_it_comes_due(reachable, mailoutbox):
     remind_from = decision.review_on - timedelta(days=REMIND_DAYS_BEFORE)
     assert notify_due_reviews(remind_from - timedelta(days=1)) == 0
     assert notify_due_reviews(remind_from) == 1
+    deliver()
     assert len(mailoutbox) == 1
 
 
@@ -130,6 +135,7 @@ def test_a_reexamination_is_reminded_again_when_it_comes_due(reachable, mailoutb
     due_day = new.review_on - timedelta(days=REMIND_DAYS_BEFORE)
     assert notify_due_reviews(due_day) == 1
     assert notify_due_reviews(due_day) == 0
+    deliver()
     assert len(mailoutbox) == 2
     assert new.review_on.isoformat() in mailoutbox[1].body
     new.refresh_from_db()
@@ -149,6 +155,7 @@ def test_a_reexamination_before_the_reminder_replaces_the_old_date(reachable, ma
     )
     assert notify_due_reviews(first.review_on - timedelta(days=5)) == 0
     assert notify_due_reviews(today + timedelta(days=80)) == 1
+    deliver()
     assert len(mailoutbox) == 1
     first.refresh_from_db()
     assert first.review_reminded_on is None
@@ -166,6 +173,7 @@ def test_no_reminder_for_closed_cases(reachable, mailoutbox):
         summary="Sammanfattning av insatsen.",
     )
     assert notify_due_reviews(today) == 0
+    deliver()
     assert mailoutbox == []
 
 
@@ -179,6 +187,7 @@ def test_no_reminder_for_declined_cases(reachable, mailoutbox):
         reasons="Vill inte delta.",
     )
     assert notify_due_reviews(timezone.localdate() + timedelta(days=400)) == 0
+    deliver()
     assert mailoutbox == []
 
 
@@ -187,6 +196,7 @@ def test_inactive_supervisors_and_missing_addresses_are_skipped(reachable, mailo
     Membership.objects.filter(user=reachable.supervisor_without_delegation).update(active=False)
     due_in(reachable, 5)
     assert notify_due_reviews(today) == 1
+    deliver()
     assert mailoutbox[0].to == [reachable.supervisor.email]
 
 
@@ -201,6 +211,7 @@ def test_a_unit_without_reachable_supervisors_is_tried_again_later(unit_a, mailo
     unit_a.supervisor.email = "chef@example.org"
     unit_a.supervisor.save()
     assert notify_due_reviews(today) == 1
+    deliver()
     assert mailoutbox[0].to == ["chef@example.org"]
 
 

@@ -16,6 +16,7 @@ from insats.meetings import services_groups as services
 from insats.meetings.jobs_groups import REMIND_DAYS_BEFORE, remind_reviews
 from insats.meetings.models import Agreement, Contact
 from tests.conftest import FormReader
+from tests.outbox.helpers import deliver
 
 CONTACTS = "/samverkan/kontakter/"
 CONTACTS_PDF = "/samverkan/kontakter/utskrift/"
@@ -434,6 +435,7 @@ def test_supervisors_are_reminded_once_before_the_review(reachable, unit_b, mail
     agreement(unit_b, title="Betas avtal", review_in=400)
 
     assert remind_reviews(today) == 2
+    deliver()
     assert len(mailoutbox) == 2
     by_subject = {message.subject: message for message in mailoutbox}
     message = by_subject["Samverkansöverenskommelse ska ses över: Avtal som snart ses över"]
@@ -450,6 +452,7 @@ def test_supervisors_are_reminded_once_before_the_review(reachable, unit_b, mail
     assert remind_reviews(today) == 0
     assert remind_reviews(today + timedelta(days=1)) == 1  # "långt fram" is now within 14 days
     assert remind_reviews(today + timedelta(days=2)) == 0
+    deliver()
     assert len(mailoutbox) == 3
 
 
@@ -483,6 +486,7 @@ def test_a_new_review_date_is_reminded_again(reachable, unit_b, mailoutbox):
     deal.refresh_from_db()
     assert deal.review_reminded_on is None
     assert remind_reviews(today) == 1
+    deliver()
     assert len(mailoutbox) == 2
 
 
@@ -495,4 +499,5 @@ def test_without_a_supervisor_address_the_reminder_waits(unit_a, mailoutbox):
     unit_a.supervisor.email = "chef@example.org"
     unit_a.supervisor.save()
     assert remind_reviews(today) == 1
+    deliver()
     assert mailoutbox[0].to == ["chef@example.org"]

@@ -24,6 +24,7 @@ from insats.meetings.models import AgendaItem, Group, GroupMember, Meeting, Task
 from insats.organisations.models import Membership
 from tests import builders
 from tests.meetings.test_meetings import at, case_with_group
+from tests.outbox.helpers import deliver
 
 GENERAL_TITLE = "Valborg i Kvarnbyparken"
 GENERAL_MINUTES = "Valborg: extra vandring med föräldrar"
@@ -155,18 +156,22 @@ def test_no_invitation_or_cancellation_mail_after_the_memberships_end(setup, log
     client = login(setup.world.coordinator)
     send = reverse("meeting_send_invitations", args=[setup.meeting.pk])
     client.post(send)
+    deliver()
     assert setup.world.partner.email in {mail.to[0] for mail in mailoutbox}
     mailoutbox.clear()
 
     setup.end_memberships(setup.world.partner)
     response = client.post(send, follow=True)
 
+    deliver()
     assert setup.world.partner.email not in {mail.to[0] for mail in mailoutbox}
     assert "1 inbjuden har ingen aktiv roll i enheten längre" in response.content.decode()
     page = client.get(reverse("meeting_detail", args=[setup.meeting.pk])).content.decode()
     assert "1 inbjuden har ingen aktiv roll i enheten längre och får ingen inbjudan." in page
+    deliver()
     mailoutbox.clear()
     services.meeting_cancel(meeting=setup.meeting, by=setup.world.coordinator)
+    deliver()
     assert setup.world.partner.email not in {mail.to[0] for mail in mailoutbox}
 
 

@@ -18,6 +18,7 @@ from tests.meetings.test_meetings import (
     ics_of,
     make_meeting,
 )
+from tests.outbox.helpers import deliver
 
 
 def parse(content) -> tuple[Calendar, object]:
@@ -130,6 +131,7 @@ def test_invitations_say_no_more_than_each_invitee_may_see(unit_a, login, mailou
     response = client.post(reverse("meeting_send_invitations", args=[meeting.pk]), follow=True)
 
     assert "Inbjudan är skickad till 4 personer." in response.content.decode()
+    deliver()
     by_address = {mail.to[0]: mail for mail in mailoutbox}
     assert set(by_address) == {
         unit_a.coordinator.email,
@@ -180,6 +182,7 @@ def test_invitee_without_address_is_counted_not_mailed(unit_a, login, mailoutbox
         reverse("meeting_send_invitations", args=[meeting.pk]), follow=True
     )
     body = response.content.decode()
+    deliver()
     assert [m.to for m in mailoutbox] == [["extern@example.org"]]
     assert "2 inbjudna saknar e-postadress och fick ingen inbjudan." in body
     assert meeting.invitations.filter(sent_at__isnull=False).count() == 1
@@ -189,6 +192,7 @@ def test_resent_invitation_after_a_change_has_a_higher_sequence(unit_a, login, m
     meeting = make_meeting(unit_a)
     client = login(unit_a.coordinator)
     client.post(reverse("meeting_send_invitations", args=[meeting.pk]))
+    deliver()
     first = parse(ics_of(mailoutbox[-1]))[1]
     start = meeting.starts_at + timedelta(hours=2)
     services.meeting_update(
@@ -202,6 +206,7 @@ def test_resent_invitation_after_a_change_has_a_higher_sequence(unit_a, login, m
         invitees=[services.Invitee(name="Extern Expertsson", email="extern@example.org")],
     )
     client.post(reverse("meeting_send_invitations", args=[meeting.pk]))
+    deliver()
     second = parse(ics_of(mailoutbox[-1]))[1]
     assert str(first["UID"]) == str(second["UID"])
     assert (first["SEQUENCE"], second["SEQUENCE"]) == (0, 1)
@@ -214,6 +219,7 @@ def test_cancelled_meeting_mails_say_cancel(unit_a, login, mailoutbox):
     client = login(unit_a.coordinator)
     client.post(reverse("meeting_send_invitations", args=[meeting.pk]))
     client.post(reverse("meeting_cancel", args=[meeting.pk]))
+    deliver()
     mail = mailoutbox[-1]
     calendar, event = parse(ics_of(mail))
     assert str(calendar["METHOD"]) == "CANCEL"

@@ -20,6 +20,7 @@ from insats.meetings.models import Meeting
 from tests import builders
 from tests.meetings.test_ics import unfolded
 from tests.meetings.test_meetings import create_url, form_values, ics_of
+from tests.outbox.helpers import deliver
 
 COACH_WARNING = "Saknar tystnadsplikt och nämns inte i samtycket"
 NOT_NAMED_WARNING = "Nämns inte i samtycket: får inte veta vad mötet gäller."
@@ -131,6 +132,7 @@ def test_a_coach_invited_on_purpose_is_sent_no_case_content(group, login, mailou
 
     client.post(reverse("meeting_send_invitations", args=[meeting.pk]))
 
+    deliver()
     by_address = {mail.to[0]: mail for mail in mailoutbox}
     person = group.case.person
     secrets = (group.case.alias, group.case.number, person.first_name, person.last_name)

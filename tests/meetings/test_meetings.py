@@ -16,6 +16,7 @@ from insats.meetings.models import Group, GroupMember, Invitation, Meeting
 from insats.plans.models import ActionPlan, PlanFollowUp
 from tests import builders
 from tests.conftest import FormReader
+from tests.outbox.helpers import deliver
 
 
 def at(day, hour=10, minute=0) -> datetime:
@@ -166,6 +167,7 @@ def test_staff_plans_a_group_meeting_with_the_default_invitees(unit_a, login, ma
         "Extern Expertsson",
         "Frida Fritid",
     }
+    deliver()
     assert not mailoutbox  # nothing is sent until the planner says so
     assert AccessLogEntry.objects.filter(
         object_type="meeting", action="create", object_id=str(meeting.pk)
@@ -389,6 +391,7 @@ def test_unticking_an_invitee_removes_them_and_cancels_their_event(unit_a, login
     unit_a.partner.save()
     meeting = make_meeting(unit_a)
     services.send_invitations(meeting=meeting, by=unit_a.coordinator)
+    deliver()
     mailoutbox.clear()
     client = login(unit_a.coordinator)
     url = reverse("meeting_edit", args=[meeting.pk])
@@ -400,6 +403,7 @@ def test_unticking_an_invitee_removes_them_and_cancels_their_event(unit_a, login
     assert not meeting.invitations.filter(user=unit_a.partner).exists()
     assert meeting.invitations.count() == 2
     # The one taken off the list was sent a cancellation of their calendar event.
+    deliver()
     assert [m.to for m in mailoutbox] == [["polis@example.org"]]
     assert "METHOD:CANCEL" in ics_of(mailoutbox[0])
     assert calendar_part(mailoutbox[0]).get_param("method") == "CANCEL"
@@ -463,6 +467,7 @@ def test_cancel_asks_first_then_sends_cancellations(unit_a, login, mailoutbox):
         user.email = f"{user.username}@example.org"
         user.save()
     services.send_invitations(meeting=meeting, by=unit_a.coordinator)
+    deliver()
     mailoutbox.clear()
     client = login(unit_a.coordinator)
     url = reverse("meeting_cancel", args=[meeting.pk])
@@ -478,6 +483,7 @@ def test_cancel_asks_first_then_sends_cancellations(unit_a, login, mailoutbox):
     meeting.refresh_from_db()
     assert meeting.status == Meeting.Status.CANCELLED and meeting.sequence == 1
     assert "Mötet är inställt." in response.content.decode()
+    deliver()
     assert sorted(m.to[0] for m in mailoutbox) == sorted(
         ["extern@example.org", "alfa-polis@example.org", "alfa-chef@example.org"]
     )

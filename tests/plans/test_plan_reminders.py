@@ -9,10 +9,10 @@ alias, never the person.
 """
 
 from datetime import datetime, time, timedelta
-from smtplib import SMTPException
 
 import pytest
 from django.core import mail
+from django.db import DatabaseError
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +25,7 @@ from insats.organisations.models import LifeArea
 from insats.plans import jobs, selectors, services
 from insats.plans.models import ActionPlan, PlanFollowUp, PlanGoal, PlanMeasure
 from tests import builders
+from tests.outbox.helpers import deliver
 
 
 def enrolled_case(world):
@@ -187,6 +188,7 @@ def resave(world, case, *, due_on=None, how=None, next_follow_up_at=KEEP):
 
 def by_recipient() -> dict[str, list]:
     sent: dict[str, list] = {}
+    deliver()
     for message in mail.outbox:
         for address in message.to:
             sent.setdefault(address, []).append(message)
@@ -194,10 +196,12 @@ def by_recipient() -> dict[str, list]:
 
 
 def measure_mails(what: str) -> list:
+    deliver()
     return [m for m in mail.outbox if m.subject.startswith("Åtgärd försenad") and what in m.body]
 
 
 def follow_up_mails() -> list:
+    deliver()
     return [m for m in mail.outbox if m.subject.startswith("Uppföljning av handlingsplan saknas")]
 
 
@@ -211,6 +215,7 @@ def reminded_on(what: str):
 def test_each_reminder_goes_out_once_to_the_right_people(planned):
     world, case = planned
     assert jobs.remind_overdue(DUE) == 0  # due today is not overdue yet
+    deliver()
     assert not mail.outbox
 
     assert jobs.remind_overdue(DUE + timedelta(days=1)) == 3
@@ -254,19 +259,23 @@ def test_each_reminder_goes_out_once_to_the_right_people(planned):
 def test_a_second_run_the_same_day_or_the_next_sends_nothing_again(planned):
     world, _case = planned
     assert jobs.remind_overdue(DUE + timedelta(days=1)) == 3
+    deliver()
     mail.outbox.clear()
     assert jobs.remind_overdue(DUE + timedelta(days=1)) == 0
+    deliver()
     assert not mail.outbox
 
     # The next day: only the measure that became overdue then; the rest stay overdue but
     # are not reminded again, nor is the still missing follow-up.
     assert jobs.remind_overdue(DUE + timedelta(days=2)) == 1
+    deliver()
     assert mail.outbox[0].to == [world.partner.email]
     assert "Senare åtgärd" in mail.outbox[0].body
     mail.outbox.clear()
     assert jobs.remind_overdue(DUE + timedelta(days=2)) == 0
     assert jobs.remind_overdue(DUE + timedelta(days=3)) == 0
     assert jobs.remind_overdue(DUE + timedelta(days=30)) == 0
+    deliver()
     assert not mail.outbox
 
 
@@ -285,12 +294,14 @@ def test_a_run_after_missed_days_catches_up_once(planned):
 
     mail.outbox.clear()
     assert jobs.remind_overdue(DUE + timedelta(days=11)) == 0
+    deliver()
     assert not mail.outbox
 
 
 def test_a_new_due_date_earns_a_new_reminder_once_it_has_passed(planned):
     world, case = planned
     assert jobs.remind_overdue(DUE + timedelta(days=1)) == 3
+    deliver()
     mail.outbox.clear()
 
     # A save that leaves the due dates alone does not reopen the reminders.
@@ -310,24 +321,29 @@ def test_a_new_due_date_earns_a_new_reminder_once_it_has_passed(planned):
 
     mail.outbox.clear()
     assert jobs.remind_overdue(moved + timedelta(days=1)) == 1
+    deliver()
     (message,) = mail.outbox
     assert message.to == [world.partner.email]
     assert "Samtal med kommunpolisen" in message.body
     assert moved.isoformat() in message.body
     assert reminded_on("Samtal med kommunpolisen") == moved + timedelta(days=1)
 
+    deliver()
     mail.outbox.clear()
     assert jobs.remind_overdue(moved + timedelta(days=1)) == 0
     assert jobs.remind_overdue(moved + timedelta(days=2)) == 0
+    deliver()
     assert not mail.outbox
 
 
 def test_a_due_date_moved_into_the_past_is_reminded_at_the_next_run(planned):
     world, case = planned
     assert jobs.remind_overdue(DUE + timedelta(days=1)) == 3
+    deliver()
     mail.outbox.clear()
     resave(world, case, due_on={"Möte med frivården": DUE - timedelta(days=2)})
     assert jobs.remind_overdue(DUE + timedelta(days=1)) == 1
+    deliver()
     (message,) = mail.outbox
     assert message.to == [world.coordinator.email]
     assert (DUE - timedelta(days=2)).isoformat() in message.body
@@ -351,12 +367,14 @@ def test_a_new_follow_up_date_earns_a_new_reminder(planned):
     assert new_date.isoformat() in message.body
     assert ActionPlan.objects.get(case=case).follow_up_reminded_for == at(new_date, 14)
 
+    deliver()
     mail.outbox.clear()
     assert jobs.remind_overdue(new_date + timedelta(days=1)) == 0
     assert jobs.remind_overdue(new_date + timedelta(days=5)) == 0
     # Keeping the same follow-up date on a save does not reopen the reminder.
     resave(world, case, how={"Möte med frivården": "På kontoret"})
     assert jobs.remind_overdue(new_date + timedelta(days=6)) == 0
+    deliver()
     assert not mail.outbox
 
 
@@ -380,6 +398,7 @@ def test_the_follow_up_day_is_the_local_date(reachable):
     )
     assert jobs.remind_overdue(planned_on) == 0
     assert jobs.remind_overdue(planned_on + timedelta(days=1)) == 1
+    deliver()
     assert planned_on.isoformat() in mail.outbox[0].body
 
 
@@ -400,6 +419,7 @@ def test_users_without_an_address_get_nothing(planned):
     world.partner.save()
     assert jobs.remind_overdue(DUE + timedelta(days=1)) == 2
     assert world.partner.email not in by_recipient()
+    deliver()
     assert {a for m in mail.outbox for a in m.to} == {world.coordinator.email}
 
 
@@ -408,6 +428,7 @@ def test_closed_cases_get_nothing(planned):
     Case.objects.filter(pk=case.pk).update(state=State.DISCHARGED)
     assert jobs.remind_overdue(DUE + timedelta(days=1)) == 0
     assert jobs.remind_overdue(DUE + timedelta(days=10)) == 0
+    deliver()
     assert not mail.outbox
     assert not PlanMeasure.objects.filter(overdue_reminded_on__isnull=False).exists()
     assert ActionPlan.objects.get(case=case).follow_up_reminded_for is None
@@ -448,6 +469,7 @@ def test_a_follow_up_on_or_after_the_planned_day_means_no_reminder(reachable):
     never = plan_followed_up(None)
 
     assert jobs.remind_overdue(planned_on + timedelta(days=1)) == 2
+    deliver()
     subjects = " ".join(m.subject for m in mail.outbox)
     assert too_early.alias in subjects and never.alias in subjects
     assert on_the_day.alias not in subjects and later.alias not in subjects
@@ -456,6 +478,7 @@ def test_a_follow_up_on_or_after_the_planned_day_means_no_reminder(reachable):
     mail.outbox.clear()
     assert jobs.remind_overdue(planned_on + timedelta(days=1)) == 0
     assert jobs.remind_overdue(planned_on + timedelta(days=2)) == 0
+    deliver()
     assert not mail.outbox
 
 
@@ -463,19 +486,20 @@ def test_a_follow_up_on_or_after_the_planned_day_means_no_reminder(reachable):
 
 
 def test_a_failed_send_is_not_lost(planned, monkeypatch):
-    """The claim and the e-mail go together: if sending fails, the next run sends it."""
-    original = jobs.send_mail
+    """The claim and the e-mail go together: if enqueueing fails, the next run sends it."""
+    original = jobs.enqueue
 
     def failing(**kwargs):
-        raise SMTPException("down")
+        raise DatabaseError("disk full")
 
-    monkeypatch.setattr(jobs, "send_mail", failing)
-    with pytest.raises(SMTPException):
+    monkeypatch.setattr(jobs, "enqueue", failing)
+    with pytest.raises(DatabaseError):
         jobs.remind_overdue(DUE + timedelta(days=1))
     assert not PlanMeasure.objects.filter(overdue_reminded_on__isnull=False).exists()
 
-    monkeypatch.setattr(jobs, "send_mail", original)
+    monkeypatch.setattr(jobs, "enqueue", original)
     assert jobs.remind_overdue(DUE + timedelta(days=1)) == 3
+    deliver()
     assert len(mail.outbox) == 3
 
 
@@ -485,7 +509,7 @@ def test_overlapping_runs_send_each_reminder_once(two_cases, monkeypatch, interr
     sends what is left, and the first does not send it again."""
     world, _mine, _theirs = two_cases
     day = DUE + timedelta(days=1)
-    original = jobs.send_mail
+    original = jobs.enqueue
     second = []
 
     def send_and_overlap(**kwargs):
@@ -494,9 +518,10 @@ def test_overlapping_runs_send_each_reminder_once(two_cases, monkeypatch, interr
             second.append(None)
             second[0] = jobs.remind_overdue(day)
 
-    monkeypatch.setattr(jobs, "send_mail", send_and_overlap)
+    monkeypatch.setattr(jobs, "enqueue", send_and_overlap)
     first = jobs.remind_overdue(day)
     assert second[0] > 0 and first + second[0] == 4
+    deliver()
     keys = [(tuple(m.to), m.subject, m.body) for m in mail.outbox]
     assert len(keys) == 4 == len(set(keys))
     assert len(follow_up_mails()) == 2
@@ -510,7 +535,7 @@ def test_a_due_date_moved_while_the_job_runs_is_still_reminded_later(planned, mo
     world, case = planned
     day = DUE + timedelta(days=1)
     moved = DUE + timedelta(days=5)
-    original = jobs.send_mail
+    original = jobs.enqueue
     saved = []
 
     def send_and_save(**kwargs):
@@ -518,9 +543,9 @@ def test_a_due_date_moved_while_the_job_runs_is_still_reminded_later(planned, mo
         if not saved:  # the coordinator saves the plan while the job is running
             saved.append(resave(world, case, due_on={"Möte med frivården": moved}))
 
-    monkeypatch.setattr(jobs, "send_mail", send_and_save)
+    monkeypatch.setattr(jobs, "enqueue", send_and_save)
     jobs.remind_overdue(day)
-    monkeypatch.setattr(jobs, "send_mail", original)
+    monkeypatch.setattr(jobs, "enqueue", original)
     assert not measure_mails("Möte med frivården")  # no longer overdue when its turn came
 
     mail.outbox.clear()

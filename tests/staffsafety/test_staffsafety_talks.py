@@ -15,9 +15,12 @@ from pypdf import PdfReader
 
 from insats.access.models import AccessLogEntry
 from insats.organisations.models import Membership, Role
+from insats.outbox import jobs as outbox_jobs
+from insats.outbox.models import OutboundMessage
 from insats.staffsafety import services
 from insats.staffsafety.models import SafetyChecklistItem, SafetyTalk
 from tests.conftest import make_user
+from tests.outbox.helpers import deliver
 from tests.staffsafety.conftest import checklist, form_values, make_talk, talk_post
 
 TODAY = timezone.localdate
@@ -313,6 +316,7 @@ def test_sharing_sends_the_signed_talk_as_a_pdf(unit_a, login):
     )
 
     assert response.status_code == 302
+    deliver()
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["sakerhet@exempel.invalid"]
@@ -347,6 +351,7 @@ def test_an_unsigned_talk_is_not_shared(unit_a, login):
     )
     assert response.status_code == 400
     assert "Samtalet måste undertecknas innan det delges" in response.content.decode()
+    deliver()
     assert not mail.outbox
     assert not SafetyTalk.objects.get(pk=talk.pk).is_shared
 
@@ -362,22 +367,37 @@ def test_a_bad_address_is_refused_in_swedish_and_kept(unit_a, login):
     assert "Ange en giltig e-postadress" in response.content.decode()
     assert form_values(response)["email"] == ["inte-en-adress"]
     assert form_values(response)["name"] == ["Säkerhetsstrateg Fiktiv"]
+    deliver()
     assert not mail.outbox
 
 
-def test_a_failed_send_records_nothing(unit_a, login):
+def test_a_mail_server_down_never_holds_the_share_and_the_pdf_goes_later(unit_a, login):
+    """The supervisor does not wait on the mail server: the share is recorded with the e-mail
+    in the outbox, and the delivery job sends it once the server answers."""
     talk = make_talk(unit_a, sign=True)
     client = login(unit_a.supervisor)
+    down = smtplib.SMTPServerDisconnected("down")
     with mock.patch(
-        "django.core.mail.EmailMessage.send", side_effect=smtplib.SMTPException("down")
-    ):
+        "django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=down
+    ) as send:
         response = client.post(
             reverse("safety_talk_share", args=[talk.pk]),
             {"name": "Säkerhetsstrateg Fiktiv", "email": "sakerhet@exempel.invalid"},
         )
-    assert response.status_code == 200
-    assert "E-postmeddelandet kunde inte skickas" in response.content.decode()
-    assert not SafetyTalk.objects.get(pk=talk.pk).is_shared
+        assert response.status_code == 302
+        send.assert_not_called()  # the request never talks to the mail server
+        deliver()  # the job: the server is down
+    assert not mail.outbox
+    waiting = OutboundMessage.objects.get()
+    assert waiting.status == OutboundMessage.Status.PENDING
+    assert waiting.attempts == 1 and "down" in waiting.last_error
+    assert SafetyTalk.objects.get(pk=talk.pk).is_shared
+
+    outbox_jobs.deliver(now=timezone.now() + timedelta(minutes=2))
+    (message,) = mail.outbox
+    assert message.to == ["sakerhet@exempel.invalid"]
+    ((filename, _content, mimetype),) = message.attachments
+    assert mimetype == "application/pdf" and filename.endswith(".pdf")
 
 
 def test_the_pdf_of_an_unsigned_talk_has_an_empty_signature_line(unit_a, login):
@@ -431,6 +451,7 @@ def test_a_supervisor_cannot_share_their_own_talk(unit_a, login):
     )
     assert response.status_code == 400
     assert "Du kan inte själv delge ditt eget säkerhetssamtal" in response.content.decode()
+    deliver()
     assert not mail.outbox
     assert not SafetyTalk.objects.get(pk=talk.pk).is_shared
     assert AccessLogEntry.objects.filter(

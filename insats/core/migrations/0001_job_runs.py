@@ -4,27 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='JobRun',
+            name="JobRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('job', models.CharField(max_length=100, verbose_name='jobb')),
-                ('started_at', models.DateTimeField(verbose_name='startad')),
-                ('finished_at', models.DateTimeField(verbose_name='avslutad')),
-                ('ok', models.BooleanField(verbose_name='lyckades')),
-                ('result', models.TextField(blank=True, verbose_name='resultat')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("job", models.CharField(max_length=100, verbose_name="jobb")),
+                ("started_at", models.DateTimeField(verbose_name="startad")),
+                ("finished_at", models.DateTimeField(verbose_name="avslutad")),
+                ("ok", models.BooleanField(verbose_name="lyckades")),
+                ("result", models.TextField(blank=True, verbose_name="resultat")),
             ],
             options={
-                'verbose_name': 'körning av dagligt jobb',
-                'verbose_name_plural': 'körningar av dagliga jobb',
-                'indexes': [models.Index(fields=['job', 'ok', 'finished_at'], name='core_jobrun_job_321565_idx')],
+                "verbose_name": "körning av dagligt jobb",
+                "verbose_name_plural": "körningar av dagliga jobb",
+                "indexes": [
+                    models.Index(
+                        fields=["job", "ok", "finished_at"], name="core_jobrun_job_321565_idx"
+                    )
+                ],
             },
         ),
     ]

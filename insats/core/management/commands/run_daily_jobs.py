@@ -12,8 +12,10 @@ from django.utils import timezone
 
 from insats.consent.jobs import notify_expired_consents
 from insats.core.models import JobRun
+from insats.core.orphan_files import clean_orphan_files
 from insats.decisions.jobs import notify_due_reviews
 from insats.meetings.jobs_groups import remind_reviews
+from insats.outbox.jobs import deliver_outbox
 from insats.plans.jobs import remind_overdue
 from insats.reporting.prepared import prepare
 from insats.staffsafety.jobs import remind_due_talks
@@ -28,6 +30,10 @@ JOBS = (
     ("Påminnelser om överenskommelser", remind_reviews),
     ("Påminnelser om säkerhetssamtal", remind_due_talks),
     ("Förberedd statistik", prepare),
+    ("Filer utan rad borttagna", clean_orphan_files),
+    # Last, so the notices the jobs above enqueued go out tonight (deliver_outbox also runs
+    # every minute).
+    ("Utgående e-post", deliver_outbox),
 )
 
 
