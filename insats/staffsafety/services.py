@@ -254,14 +254,14 @@ def _validate_recipient(name: str, email: str) -> dict:
     return errors
 
 
-def talk_share(*, talk: SafetyTalk, by, name: str, email: str, connection=None) -> SafetyTalk:
+def talk_share(*, talk: SafetyTalk, by, name: str, email: str) -> SafetyTalk:
     """Send the signed talk as a PDF to the security officer and record that it was shared.
 
     The PDF is made before the talk's row is locked (WeasyPrint takes its time); the e-mail is
     enqueued in the transaction that records the share, and the outbox delivers it after
     commit, with retries, so the supervisor never waits on the mail server and a rolled-back
     share sends nothing. Sharing again (e.g. to a new officer) records the latest; the access
-    log keeps every one. `connection` is no longer used (mail goes through the outbox).
+    log keeps every one.
     """
     from .pdf import talk_pdf  # WeasyPrint is heavy; only load it when a PDF is made
 
