@@ -30,6 +30,29 @@ def _case(pk) -> Case | None:
     return Case.objects.select_related(*CASE_RELATED).filter(pk=int_or_404(pk)).first()
 
 
+def _fetch(user, pk, decide, *, object_type: str, log_as: str, detail: str):
+    """The case if `decide(case)` allows it (logged with its grounds), else 404.
+
+    Refused attempts on a case that exists are logged too: they are what a log review seeks.
+    """
+    case = _case(pk)
+    if case is None:
+        raise Http404
+    decision = decide(case)
+    record_fetch(
+        user,
+        decision,
+        object_type=object_type,
+        object_id=case.pk,
+        case=case,
+        log_as=log_as,
+        detail=detail,
+    )
+    if not decision:
+        raise Http404
+    return case, decision
+
+
 def fetch_case(
     user,
     pk,
@@ -38,48 +61,29 @@ def fetch_case(
     log_as: str = log.Action.VIEW,
     object_type: str = "case",
 ) -> tuple[Case, Decision]:
-    """The case if the user may do `action` on it (logged with its grounds), else 404.
-
-    Refused attempts on a case that exists are logged too: they are what a log review seeks.
-    """
-    case = _case(pk)
-    if case is None:
-        raise Http404
-    decision = decide_case(user, action, case)
-    record_fetch(
+    """The case if the user may do `action` on it, logged; else 404."""
+    return _fetch(
         user,
-        decision,
+        pk,
+        lambda case: decide_case(user, action, case),
         object_type=object_type,
-        object_id=case.pk,
-        case=case,
         log_as=log_as,
         detail=str(action),
     )
-    if not decision:
-        raise Http404
-    return case, decision
 
 
 def fetch_section(
     user, pk, section: Section, *, write: bool = False, log_as: str = log.Action.VIEW
 ) -> tuple[Case, Decision]:
     """The case if the user may read (or write) this section of it, logged; else 404."""
-    case = _case(pk)
-    if case is None:
-        raise Http404
-    decision = decide_section(user, case, section, write=write)
-    record_fetch(
+    return _fetch(
         user,
-        decision,
+        pk,
+        lambda case: decide_section(user, case, section, write=write),
         object_type=str(section),
-        object_id=case.pk,
-        case=case,
         log_as=log_as,
         detail="write" if write else "read",
     )
-    if not decision:
-        raise Http404
-    return case, decision
 
 
 def fetch_person(
